@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs everything the build and the guest need, idempotently:
+# Debian packages, rust-src, bindgen-cli and the linux-source-7.3 tarball (from trixie-backports,
+# fetched through a private apt configuration so the machine's apt sources stay untouched).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/common.sh"
+
+installed=()
+
+apt_pkgs=(clang-19 lld-19 llvm-19 libclang-19-dev flex bison bc libelf-dev libssl-dev cpio
+	  qemu-system-x86 busybox-static make gcc libc6-dev xz-utils python3 kmod)
+missing=()
+for p in "${apt_pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+	log "installing Debian packages: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	installed+=("${missing[@]}")
+fi
+
+if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
+	log "installing rust-src"
+	rustup component add rust-src >/dev/null
+	installed+=(rust-src)
+fi
+
+if ! command -v bindgen >/dev/null 2>&1; then
+	log "installing bindgen-cli (takes a few minutes)"
+	cargo install --locked bindgen-cli >/dev/null 2>&1
+	installed+=(bindgen-cli)
+fi
+
+# The kernel source, through a private apt state (see fetch-kernel.sh).
+if [ ! -f "$KSRC_STAMP" ]; then
+	"$here/fetch-kernel.sh"
+	installed+=("linux-source-7.3=$(cat "$KSRC_STAMP")")
+fi
+
+if ((${#installed[@]})); then
+	log "deps: installed ${installed[*]}"
+else
+	log "deps: everything already installed (linux-source $(cat "$KSRC_STAMP"))"
+fi

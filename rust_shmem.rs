@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! rust_shmem: the kernel's shared-memory filesystem (tmpfs, `mm/shmem.c`) rebuilt in Rust.
+//!
+//! Module init registers the `rust_shmem` filesystem type and mounts it internally (the
+//! `shm_mnt` of `mm/shmem.c`); exit undoes both in reverse.
+
+#[path = "src/bindings.rs"]
+mod bindings;
+#[path = "src/fs/mod.rs"]
+mod fs;
+#[path = "src/vfs/mod.rs"]
+mod vfs;
+
+use fs::RustShmem;
+use kernel::prelude::*;
+use vfs::{inode_cache::InodeCacheGuard, mount::KernMount, FsRegistration};
+
+module! {
+    type: RustShmemModule,
+    name: "rust_shmem",
+    authors: ["rust_shmem developers"],
+    description: "tmpfs rebuilt in Rust: a shared-memory filesystem and its setup API",
+    license: "GPL",
+}
+
+/// The module's state. Fields drop in declaration order, the reverse of init.
+#[pin_data]
+struct RustShmemModule {
+    internal_mount: KernMount,
+    #[pin]
+    fs_type: FsRegistration<RustShmem>,
+    _inode_cache: InodeCacheGuard<RustShmem>,
+}
+
+impl kernel::InPlaceModule for RustShmemModule {
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(&this in Self {
+            _inode_cache: fs::INODE_CACHE.create()?,
+            fs_type <- FsRegistration::register(module),
+            // SAFETY: `fs_type` is initialised above and pinned in `this`; it is dropped only
+            // after `internal_mount`.
+            internal_mount: KernMount::new(unsafe { &(*this.as_ptr()).fs_type }, module)?,
+        })
+    }
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Headers whose items `kernel::bindings` lacks. bindgen runs over this file at build time with the
+ * kernel's own clang flags (see gen_bindings.sh); only the allowlisted items are emitted, every
+ * other type is taken from `kernel::bindings`.
+ */
+#include <linux/fs_context.h>
+#include <linux/fs_parser.h>
+#include <linux/statfs.h>
+#include "helpers.h"
+
+/* Macro constants bindgen cannot evaluate on its own (BIT(), casts): bound as typed consts. */
+const unsigned int RUST_SHMEM_SB_KERNMOUNT = SB_KERNMOUNT;
+const unsigned int RUST_SHMEM_SB_NOUSER = SB_NOUSER;
+const unsigned int RUST_SHMEM_SB_NOSEC = SB_NOSEC;
+const unsigned int RUST_SHMEM_DCACHE_DONTCACHE = DCACHE_DONTCACHE;
+const gfp_t RUST_SHMEM_GFP_HIGHUSER = GFP_HIGHUSER;
+const loff_t RUST_SHMEM_MAX_LFS_FILESIZE = MAX_LFS_FILESIZE;
+const int RUST_SHMEM_ENOPARAM = ENOPARAM;
+const slab_flags_t RUST_SHMEM_SLAB_ACCOUNT = SLAB_ACCOUNT;

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Making inodes: every kind of file gets its operations here.
+
+use super::{dir, file, options::MountOptions, RustShmem};
+use crate::bindings;
+use crate::vfs::{inode::Idmap, Inode, NewInode, SuperBlock};
+use kernel::prelude::*;
+
+/// What rust_shmem keeps per inode beyond `struct inode` (nothing yet).
+#[derive(Default)]
+pub(crate) struct InodeInfo;
+
+/// Allocates and initialises an inode of type and permissions `mode` (`shmem_get_inode`).
+///
+/// The inode is charged against the superblock's inode limit until it is evicted.
+pub(crate) fn new_inode(
+    sb: &SuperBlock<RustShmem>,
+    idmap: Idmap,
+    dir: Option<&Inode<RustShmem>>,
+    mode: u16,
+    dev: u32,
+) -> Result<NewInode<RustShmem>> {
+    sb.info().reserve_inode()?;
+    let mut inode = NewInode::new(sb).inspect_err(|_| sb.info().release_inode())?;
+    // From here on, eviction of `inode` gives the reservation back.
+    inode.init_owner(idmap, dir, mode);
+    inode.set_resident_mapping(file::aops());
+    inode.init_times();
+    match u32::from(mode) & bindings::S_IFMT {
+        bindings::S_IFREG => inode.set_ops(&file::FILE_INODE_OPS, &file::FILE_OPS),
+        bindings::S_IFDIR => inode.init_dir(&dir::DIR_INODE_OPS, dir::dir_file_ops()),
+        // The caller stores the target.
+        bindings::S_IFLNK => {}
+        _ => inode.init_special(mode, dev),
+    }
+    Ok(inode)
+}
+
+/// The root directory of a new superblock, with the mount's mode, owner and group.
+pub(crate) fn root(sb: &SuperBlock<RustShmem>, _opts: &MountOptions) -> Result<NewInode<RustShmem>> {
+    let (mode, uid, gid) = sb.info().root_attrs();
+    let mut inode = new_inode(sb, Idmap::none(), None, bindings::S_IFDIR as u16 | mode, 0)?;
+    inode.set_owner(uid, gid);
+    Ok(inode)
+}

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! rust_shmem, the filesystem: tmpfs's policy on top of the [`crate::vfs`] layer.
+
+mod dir;
+mod file;
+mod inode;
+pub(crate) mod options;
+mod super_block;
+
+use crate::vfs::{inode_cache::InodeCache, params::ParamTable, FileSystem};
+use kernel::prelude::*;
+
+pub(crate) use super_block::SbInfo;
+
+/// The magic number `statfs` reports for rust_shmem ("RSMH"), distinct from tmpfs's.
+pub(crate) const RUST_SHMEM_MAGIC: u32 = 0x5253_4d48;
+
+/// The rust_shmem filesystem type.
+pub(crate) struct RustShmem;
+
+/// Inodes of every rust_shmem superblock.
+pub(crate) static INODE_CACHE: InodeCache<RustShmem> = InodeCache::new(c"rust_shmem_inode_cache");
+
+impl FileSystem for RustShmem {
+    const NAME: &'static CStr = c"rust_shmem";
+    const MAGIC: u32 = RUST_SHMEM_MAGIC;
+    const FS_FLAGS: u32 = kernel::bindings::FS_USERNS_MOUNT;
+    const PARAMS: ParamTable = options::PARAMS;
+
+    type Options = options::MountOptions;
+    type SbInfo = SbInfo;
+    type InodeInfo = inode::InodeInfo;
+
+    fn inode_cache() -> &'static InodeCache<Self> {
+        &INODE_CACHE
+    }
+
+    fn parse_param(
+        fc: &crate::vfs::FsContext,
+        opts: &mut Self::Options,
+        param: &crate::vfs::params::Param<'_>,
+    ) -> Result {
+        opts.parse(fc, param)
+    }
+
+    fn new_sb_info(opts: &Self::Options, kernmount: bool) -> impl PinInit<SbInfo, Error> {
+        SbInfo::new(opts, kernmount)
+    }
+
+    fn root_inode(
+        sb: &crate::vfs::SuperBlock<Self>,
+        opts: &Self::Options,
+    ) -> Result<crate::vfs::NewInode<Self>> {
+        inode::root(sb, opts)
+    }
+
+    fn reconfigure(
+        fc: &crate::vfs::FsContext,
+        sb: &crate::vfs::SuperBlock<Self>,
+        opts: &Self::Options,
+    ) -> Result {
+        sb.info().reconfigure(fc, opts)
+    }
+
+    fn evict_inode(inode: &crate::vfs::Inode<Self>) {
+        inode.super_block().info().release_inode();
+    }
+
+    fn usage(sb: &crate::vfs::SuperBlock<Self>) -> crate::vfs::fs_type::Usage {
+        sb.info().usage()
+    }
+
+    fn show_options(sb: &crate::vfs::SuperBlock<Self>, m: &kernel::seq_file::SeqFile) {
+        sb.info().show_options(m)
+    }
+}

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Mount options, with tmpfs's names, syntax, defaults and messages.
+
+use crate::vfs::{
+    params::{no_param, Param, ParamSpec, ParamTable},
+    FsContext, Kgid, Kuid,
+};
+use kernel::prelude::*;
+
+/// The root directory's mode when `mode=` is not given: world-writable and sticky, like tmpfs.
+pub(crate) const DEFAULT_MODE: u16 = 0o1777;
+
+/// tmpfs charges each inode this much "ispace" and caps `nr_inodes` so the product fits.
+const BOGO_INODE_SIZE: u64 = 1024;
+
+const OPT_GID: u8 = 0;
+const OPT_MODE: u8 = 1;
+const OPT_NR_BLOCKS: u8 = 2;
+const OPT_NR_INODES: u8 = 3;
+const OPT_SIZE: u8 = 4;
+const OPT_UID: u8 = 5;
+
+/// The accepted parameters, spelled as in `shmem_fs_parameters`.
+pub(crate) const PARAMS: ParamTable = ParamTable::new(&[
+    ParamSpec::gid(c"gid", OPT_GID),
+    ParamSpec::u32_octal(c"mode", OPT_MODE),
+    ParamSpec::string(c"nr_blocks", OPT_NR_BLOCKS),
+    ParamSpec::string(c"nr_inodes", OPT_NR_INODES),
+    ParamSpec::string(c"size", OPT_SIZE),
+    ParamSpec::uid(c"uid", OPT_UID),
+    ParamSpec::END,
+]);
+
+/// Options of one mount or remount request.
+pub(crate) struct MountOptions {
+    /// Permission bits of the root directory.
+    pub(crate) mode: u16,
+    /// Owner of the root directory.
+    pub(crate) uid: Kuid,
+    /// Group of the root directory.
+    pub(crate) gid: Kgid,
+    /// `nr_inodes=` if given; `Some(0)` means unlimited.
+    pub(crate) max_inodes: Option<u64>,
+}
+
+impl Default for MountOptions {
+    fn default() -> Self {
+        Self {
+            mode: DEFAULT_MODE,
+            uid: Kuid::current_fs(),
+            gid: Kgid::current_fs(),
+            max_inodes: None,
+        }
+    }
+}
+
+impl MountOptions {
+    /// Takes one parsed parameter.
+    pub(crate) fn parse(&mut self, fc: &FsContext, param: &Param<'_>) -> Result {
+        match param.opt {
+            OPT_MODE => self.mode = mode_bits(param.uint_32()),
+            OPT_UID => {
+                let uid = param.uid();
+                if !uid.has_mapping(fc.user_ns()) {
+                    return Err(fc.invalid(c"Bad value for", param.key()));
+                }
+                self.uid = uid;
+            }
+            OPT_GID => {
+                let gid = param.gid();
+                if !gid.has_mapping(fc.user_ns()) {
+                    return Err(fc.invalid(c"Bad value for", param.key()));
+                }
+                self.gid = gid;
+            }
+            OPT_NR_INODES => {
+                let value = memparse(param.string()?.to_bytes())
+                    .filter(|n| *n <= u64::MAX / BOGO_INODE_SIZE)
+                    .ok_or_else(|| fc.invalid(c"Bad value for", param.key()))?;
+                self.max_inodes = Some(value);
+            }
+            // Block limits need block accounting, which the foundation does not have yet:
+            // refuse them rather than accept a limit that would not be enforced.
+            OPT_SIZE | OPT_NR_BLOCKS => {
+                return Err(fc.invalid(c"Unsupported parameter", param.key()))
+            }
+            _ => return Err(no_param()),
+        }
+        Ok(())
+    }
+}
+
+/// The permission bits of a `mode=` value (tmpfs keeps `& 07777`).
+pub(crate) fn mode_bits(value: u32) -> u16 {
+    (value & 0o7777) as u16
+}
+
+/// Parses a number the way the kernel's `memparse` does for tmpfs options: C base prefixes
+/// (`0x` hex, leading `0` octal) and an optional binary suffix `k`, `m`, `g`, `t`, `p` or `e`
+/// (either case). Unlike `memparse`, overflow and trailing garbage are errors, not silently
+/// wrapped or ignored.
+pub(crate) fn memparse(s: &[u8]) -> Option<u64> {
+    let (radix, digits) = match s {
+        [b'0', b'x' | b'X', rest @ ..] if !rest.is_empty() => (16, rest),
+        [b'0', rest @ ..] if !rest.is_empty() && rest[0].is_ascii_digit() => (8, rest),
+        _ => (10, s),
+    };
+    let end = digits
+        .iter()
+        .position(|c| !(*c as char).is_digit(radix))
+        .unwrap_or(digits.len());
+    if end == 0 {
+        return None;
+    }
+    let mut value: u64 = 0;
+    for c in &digits[..end] {
+        let digit = u64::from((*c as char).to_digit(radix)?);
+        value = value.checked_mul(u64::from(radix))?.checked_add(digit)?;
+    }
+    let shift = match &digits[end..] {
+        [] => 0,
+        [suffix] => match suffix.to_ascii_lowercase() {
+            b'k' => 10,
+            b'm' => 20,
+            b'g' => 30,
+            b't' => 40,
+            b'p' => 50,
+            b'e' => 60,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    value.checked_mul(1u64 << shift)
+}
+
+#[kunit_tests(rust_shmem_options)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memparse_plain_and_suffixed() {
+        assert_eq!(memparse(b"0"), Some(0));
+        assert_eq!(memparse(b"4096"), Some(4096));
+        assert_eq!(memparse(b"16k"), Some(16 << 10));
+        assert_eq!(memparse(b"16K"), Some(16 << 10));
+        assert_eq!(memparse(b"3m"), Some(3 << 20));
+        assert_eq!(memparse(b"2G"), Some(2 << 30));
+        assert_eq!(memparse(b"1t"), Some(1 << 40));
+        assert_eq!(memparse(b"1p"), Some(1 << 50));
+        assert_eq!(memparse(b"1e"), Some(1 << 60));
+    }
+
+    #[test]
+    fn memparse_prefixes() {
+        assert_eq!(memparse(b"0x10"), Some(16));
+        assert_eq!(memparse(b"010"), Some(8));
+        assert_eq!(memparse(b"0x1k"), Some(1024));
+    }
+
+    #[test]
+    fn memparse_rejects_garbage_and_overflow() {
+        assert_eq!(memparse(b""), None);
+        assert_eq!(memparse(b"k"), None);
+        assert_eq!(memparse(b"12q"), None);
+        assert_eq!(memparse(b"1kk"), None);
+        assert_eq!(memparse(b"-1"), None);
+        assert_eq!(memparse(b"0x"), None);
+        assert_eq!(memparse(b"09"), None);
+        assert_eq!(memparse(b"18446744073709551616"), None);
+        assert_eq!(memparse(b"16e"), None);
+        assert_eq!(memparse(b"18446744073709551615"), Some(u64::MAX));
+    }
+
+    #[test]
+    fn mode_keeps_permission_bits_only() {
+        assert_eq!(mode_bits(0o1777), 0o1777);
+        assert_eq!(mode_bits(0o170755), 0o755);
+    }
+}

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * C shims for rust_shmem: wrappers of static inline kernel helpers that bindgen cannot bind.
+ * Keep this file free of logic.
+ */
+#include <linux/cred.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/security.h>
+
+#include "helpers.h"
+
+void rust_shmem_mapping_set_unevictable(struct address_space *mapping)
+{
+	mapping_set_unevictable(mapping);
+}
+
+void rust_shmem_mapping_set_gfp_mask(struct address_space *mapping, gfp_t mask)
+{
+	mapping_set_gfp_mask(mapping, mask);
+}
+
+int rust_shmem_security_inode_init_security(struct inode *inode, struct inode *dir,
+					    const struct qstr *qstr)
+{
+	return security_inode_init_security(inode, dir, qstr, NULL, NULL);
+}
+
+unsigned int rust_shmem_current_fsuid(void)
+{
+	return __kuid_val(current_fsuid());
+}
+
+unsigned int rust_shmem_current_fsgid(void)
+{
+	return __kgid_val(current_fsgid());
+}
+
+unsigned long rust_shmem_totalram_pages(void)
+{
+	return totalram_pages();
+}
+
+void rust_shmem_inode_touch_dir(struct inode *dir)
+{
+	inode_set_mtime_to_ts(dir, inode_set_ctime_current(dir));
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * C shims for what Rust cannot reach: static inline helpers and macros of the kernel headers.
+ * Each one only forwards; the logic lives in Rust.
+ */
+#ifndef RUST_SHMEM_HELPERS_H
+#define RUST_SHMEM_HELPERS_H
+
+#include <linux/types.h>
+
+struct address_space;
+struct inode;
+struct qstr;
+
+void rust_shmem_mapping_set_unevictable(struct address_space *mapping);
+void rust_shmem_mapping_set_gfp_mask(struct address_space *mapping, gfp_t mask);
+unsigned int rust_shmem_current_fsuid(void);
+unsigned int rust_shmem_current_fsgid(void);
+unsigned long rust_shmem_totalram_pages(void);
+void rust_shmem_inode_touch_dir(struct inode *dir);
+int rust_shmem_security_inode_init_security(struct inode *inode, struct inode *dir,
+					    const struct qstr *qstr);
+
+#endif /* RUST_SHMEM_HELPERS_H */

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Mount requests: `struct fs_context` and its error log.
+
+use crate::bindings;
+use kernel::{prelude::*, types::Opaque};
+
+/// A mount or reconfiguration request being built (`struct fs_context`).
+///
+/// # Invariants
+///
+/// The wrapped context is valid for the lifetime of every reference to this type.
+#[repr(transparent)]
+pub(crate) struct FsContext(Opaque<bindings::full::fs_context>);
+
+impl FsContext {
+    /// Creates a reference from a raw pointer.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to a valid `fs_context` that stays valid for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::full::fs_context) -> &'a Self {
+        // SAFETY: `FsContext` is a transparent wrapper; the caller guarantees validity for `'a`.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// Returns the raw pointer.
+    pub(crate) fn as_raw(&self) -> *mut bindings::full::fs_context {
+        self.0.get()
+    }
+
+    /// Returns the user namespace the mount is made for.
+    pub(crate) fn user_ns(&self) -> *mut bindings::user_namespace {
+        // SAFETY: The context is valid by the type invariant; `user_ns` is set at allocation.
+        unsafe { (*self.as_raw()).user_ns }
+    }
+
+    /// Logs `"<fs>: <msg> '<key>'"` into the context's log, where `mount(2)` callers find it in
+    /// the kernel log and `fsopen(2)` callers read it back, and returns `EINVAL` (`invalfc`).
+    pub(crate) fn invalid(&self, msg: &CStr, key: &CStr) -> Error {
+        // SAFETY: The context is valid; `log` is embedded in it. The format string is ours and
+        // consumes exactly the two string arguments passed, both valid NUL-terminated strings.
+        unsafe {
+            let log = &raw mut (*self.as_raw()).log;
+            bindings::logfc(
+                (*log).log,
+                (*log).prefix,
+                b'e' as c_char,
+                c"%s '%s'".as_char_ptr(),
+                msg.as_char_ptr(),
+                key.as_char_ptr(),
+            );
+        }
+        EINVAL
+    }
+
+    /// Logs `"<fs>: <msg>"` like [`FsContext::invalid`] and returns `EINVAL`.
+    pub(crate) fn invalid_state(&self, msg: &CStr) -> Error {
+        // SAFETY: As in `invalid`; the format consumes the one string argument passed.
+        unsafe {
+            let log = &raw mut (*self.as_raw()).log;
+            bindings::logfc((*log).log, (*log).prefix, b'e' as c_char, c"%s".as_char_ptr(), msg.as_char_ptr());
+        }
+        EINVAL
+    }
+}

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Filesystem types: the [`FileSystem`] trait, its registration, and the `fs_context` and
+//! `super_operations` vtables that call into it.
+
+use crate::bindings;
+use core::{marker::PhantomData, ptr};
+use kernel::{
+    error::{from_result, to_result},
+    prelude::*,
+    seq_file::SeqFile,
+    types::Opaque,
+    ThisModule,
+};
+
+use super::{
+    inode_cache::InodeCache,
+    params::{Param, ParamTable},
+    FsContext, Inode, NewInode, SuperBlock,
+};
+
+/// Space and inode usage of a superblock, as `statfs` reports it.
+#[derive(Default)]
+pub(crate) struct Usage {
+    /// Total and free blocks of `PAGE_SIZE`, when the filesystem has a block limit.
+    pub(crate) blocks: Option<(u64, u64)>,
+    /// Total and free inodes, when the filesystem has an inode limit.
+    pub(crate) inodes: Option<(u64, u64)>,
+}
+
+/// A filesystem type implemented in Rust.
+pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
+    /// The name, as in `mount -t NAME` and `/proc/filesystems`.
+    const NAME: &'static CStr;
+    /// The magic number `statfs` reports.
+    const MAGIC: u32;
+    /// `FS_*` flags of the type.
+    const FS_FLAGS: u32;
+    /// The mount parameters the filesystem accepts.
+    const PARAMS: ParamTable;
+
+    /// Mount options being collected for a mount or remount.
+    type Options: Default + Send;
+    /// Per-superblock data (`s_fs_info`).
+    type SbInfo: Send + Sync;
+    /// Per-inode data, stored next to each `struct inode`.
+    type InodeInfo: Default + Send + Sync;
+
+    /// The slab cache of the filesystem's inodes.
+    fn inode_cache() -> &'static InodeCache<Self>;
+
+    /// Takes one parameter that matched [`FileSystem::PARAMS`] into `opts`.
+    fn parse_param(fc: &FsContext, opts: &mut Self::Options, param: &Param<'_>) -> Result;
+
+    /// Builds the per-superblock data of a new superblock from the options.
+    fn new_sb_info(opts: &Self::Options, kernmount: bool) -> impl PinInit<Self::SbInfo, Error>;
+
+    /// Creates the root directory of a new superblock.
+    fn root_inode(sb: &SuperBlock<Self>, opts: &Self::Options) -> Result<NewInode<Self>>;
+
+    /// Applies a remount's options to a live superblock.
+    fn reconfigure(fc: &FsContext, sb: &SuperBlock<Self>, opts: &Self::Options) -> Result;
+
+    /// Releases what the filesystem accounted for an inode that is being evicted.
+    fn evict_inode(inode: &Inode<Self>);
+
+    /// Reports usage against the superblock's limits.
+    fn usage(sb: &SuperBlock<Self>) -> Usage;
+
+    /// Writes the non-default options for `/proc/mounts`, each with a leading comma.
+    fn show_options(sb: &SuperBlock<Self>, m: &SeqFile);
+}
+
+/// A registered filesystem type.
+///
+/// # Invariants
+///
+/// `inner` holds a `file_system_type` for `T` that is registered with `register_filesystem`
+/// for the whole life of this object, and unregistered exactly once, in `drop`.
+#[pin_data(PinnedDrop)]
+pub(crate) struct FsRegistration<T: FileSystem> {
+    #[pin]
+    inner: Opaque<bindings::file_system_type>,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: Registration and unregistration may happen on any thread.
+unsafe impl<T: FileSystem> Send for FsRegistration<T> {}
+// SAFETY: `&self` only exposes the raw pointer, which the VFS synchronises itself.
+unsafe impl<T: FileSystem> Sync for FsRegistration<T> {}
+
+impl<T: FileSystem> FsRegistration<T> {
+    /// Registers the filesystem type of `T`, owned by `module`.
+    pub(crate) fn register(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            inner <- Opaque::try_ffi_init(move |slot: *mut bindings::file_system_type| {
+                let mut fs_type: bindings::file_system_type = pin_init::zeroed();
+                fs_type.name = T::NAME.as_char_ptr();
+                fs_type.owner = module.as_ptr();
+                fs_type.fs_flags = T::FS_FLAGS as c_int;
+                fs_type.init_fs_context = Some(Self::init_fs_context);
+                fs_type.parameters = T::PARAMS.as_raw().cast();
+                fs_type.kill_sb = Some(bindings::kill_anon_super);
+                // SAFETY: The initializer may write the slot.
+                unsafe { slot.write(fs_type) };
+                // SAFETY: The slot holds a complete `file_system_type` in pinned memory that is
+                // unregistered in `drop` before it goes away.
+                // INVARIANT: On success the type is registered.
+                to_result(unsafe { bindings::register_filesystem(slot) })
+            }),
+            _t: PhantomData,
+        })
+    }
+
+    /// Returns the raw `file_system_type`.
+    pub(crate) fn as_raw(&self) -> *mut bindings::file_system_type {
+        self.inner.get()
+    }
+
+    const CONTEXT_OPS: bindings::fs_context_operations = bindings::fs_context_operations {
+        free: Some(Self::free_fc),
+        dup: None,
+        parse_param: Some(Self::parse_param),
+        parse_monolithic: None,
+        get_tree: Some(Self::get_tree),
+        reconfigure: Some(Self::reconfigure),
+    };
+
+    const SUPER_OPS: bindings::super_operations = bindings::super_operations {
+        alloc_inode: Some(Self::alloc_inode),
+        destroy_inode: Some(Self::destroy_inode),
+        free_inode: Some(Self::free_inode),
+        evict_inode: Some(Self::evict_inode),
+        drop_inode: Some(bindings::inode_just_drop),
+        put_super: Some(Self::put_super),
+        statfs: Some(Self::statfs),
+        show_options: Some(Self::show_options),
+        ..pin_init::zeroed()
+    };
+
+    /// # Safety
+    ///
+    /// `fc` must be a valid context being set up for this filesystem type.
+    unsafe extern "C" fn init_fs_context(fc: *mut bindings::fs_context) -> c_int {
+        // The type's hook spells the context with the opaque declaration; it is the same object.
+        from_result(|| {
+            let opts = KBox::new(T::Options::default(), GFP_KERNEL)?;
+            let fc = full(fc);
+            // SAFETY: `fc` is valid and ours to set up; `free_fc` releases `fs_private`.
+            unsafe {
+                (*fc).fs_private = KBox::into_raw(opts).cast();
+                (*fc).ops = &Self::CONTEXT_OPS;
+            }
+            Ok(0)
+        })
+    }
+
+    /// Returns the options stored in `fc` by `init_fs_context`.
+    ///
+    /// # Safety
+    ///
+    /// `fc` must be a valid context set up by `init_fs_context`, not yet freed, and the caller
+    /// must hold the context's lock (the VFS serialises calls on one context).
+    unsafe fn options<'a>(fc: *mut bindings::full::fs_context) -> &'a mut T::Options {
+        // SAFETY: Per the contract `fs_private` is the `KBox<T::Options>` we stored.
+        unsafe { &mut *(*fc).fs_private.cast::<T::Options>() }
+    }
+
+    unsafe extern "C" fn free_fc(fc: *mut bindings::full::fs_context) {
+        // SAFETY: `fc` is valid; `fs_private` is null or the box from `init_fs_context`.
+        let opts = unsafe { (*fc).fs_private.cast::<T::Options>() };
+        if !opts.is_null() {
+            // SAFETY: The box was leaked in `init_fs_context` and is freed only here.
+            drop(unsafe { KBox::from_raw(opts) });
+        }
+    }
+
+    unsafe extern "C" fn parse_param(
+        fc: *mut bindings::full::fs_context,
+        param: *mut bindings::full::fs_parameter,
+    ) -> c_int {
+        // SAFETY: The VFS passes a valid context of ours.
+        let ctx = unsafe { FsContext::from_raw(fc) };
+        from_result(|| {
+            // SAFETY: `param` is valid for the duration of this call.
+            let param = unsafe { Param::parse(ctx, &T::PARAMS, param) }?;
+            // SAFETY: The context was set up by `init_fs_context`; the VFS serialises parsing.
+            T::parse_param(ctx, unsafe { Self::options(fc) }, &param)?;
+            Ok(0)
+        })
+    }
+
+    unsafe extern "C" fn get_tree(fc: *mut bindings::full::fs_context) -> c_int {
+        // SAFETY: The VFS passes a valid context of ours; `fill_super` matches the signature.
+        unsafe { bindings::get_tree_nodev(fc, Some(Self::fill_super)) }
+    }
+
+    unsafe extern "C" fn fill_super(
+        sb: *mut bindings::super_block,
+        fc: *mut bindings::full::fs_context,
+    ) -> c_int {
+        // SAFETY: `fc` is the valid context of this mount, set up by `init_fs_context`.
+        let opts = unsafe { Self::options(fc) };
+        // SAFETY: `sb` is a new superblock, exclusively ours until `fill_super` returns.
+        let kernmount =
+            unsafe { (*sb).s_flags } & bindings::RUST_SHMEM_SB_KERNMOUNT as c_ulong != 0;
+        from_result(|| {
+            let info = KBox::pin_init(T::new_sb_info(opts, kernmount), GFP_KERNEL)?;
+            // SAFETY: The info stays at this address until `put_super` (or the error path
+            // below) rebuilds the box and drops it in place; it is never moved.
+            let info = unsafe { Pin::into_inner_unchecked(info) };
+            // SAFETY: As above; `put_super` frees `s_fs_info` once `s_root` is set, and the
+            // error path below frees it otherwise.
+            unsafe {
+                (*sb).s_fs_info = KBox::into_raw(info).cast();
+                (*sb).s_maxbytes = bindings::RUST_SHMEM_MAX_LFS_FILESIZE;
+                (*sb).s_blocksize = bindings::PAGE_SIZE as c_ulong;
+                (*sb).s_blocksize_bits = bindings::PAGE_SHIFT as u8;
+                (*sb).s_magic = T::MAGIC as c_ulong;
+                (*sb).s_op = &Self::SUPER_OPS;
+                (*sb).s_time_gran = 1;
+                (*sb).s_d_flags |= bindings::RUST_SHMEM_DCACHE_DONTCACHE;
+                if kernmount {
+                    (*sb).s_flags |= bindings::RUST_SHMEM_SB_NOUSER as c_ulong;
+                }
+            }
+            // SAFETY: `s_fs_info` now holds our `SbInfo`, which lives until `put_super`.
+            let sbref = unsafe { SuperBlock::<T>::from_raw(sb) };
+            let root = T::root_inode(sbref, opts).and_then(NewInode::into_root);
+            match root {
+                Ok(root) => {
+                    // SAFETY: `sb` is ours until we return.
+                    unsafe { (*sb).s_root = root.as_ptr() };
+                    Ok(0)
+                }
+                Err(e) => {
+                    // SAFETY: No root means the VFS will not call `put_super`; the root inode
+                    // is already evicted, so nothing uses the info any more.
+                    unsafe {
+                        drop(KBox::from_raw((*sb).s_fs_info.cast::<T::SbInfo>()));
+                        (*sb).s_fs_info = ptr::null_mut();
+                    }
+                    Err(e)
+                }
+            }
+        })
+    }
+
+    unsafe extern "C" fn reconfigure(fc: *mut bindings::full::fs_context) -> c_int {
+        // SAFETY: The VFS passes a valid reconfiguration context whose `root` is the mounted
+        // tree of one of our superblocks.
+        let (ctx, sb) = unsafe {
+            (
+                FsContext::from_raw(fc),
+                SuperBlock::<T>::from_raw((*(*fc).root).d_sb),
+            )
+        };
+        // SAFETY: The context was set up by `init_fs_context`.
+        let opts = unsafe { Self::options(fc) };
+        from_result(|| T::reconfigure(ctx, sb, opts).map(|()| 0))
+    }
+
+    unsafe extern "C" fn put_super(sb: *mut bindings::super_block) {
+        // SAFETY: Called once, after every inode is evicted; `s_fs_info` is our box.
+        unsafe {
+            drop(KBox::from_raw((*sb).s_fs_info.cast::<T::SbInfo>()));
+            (*sb).s_fs_info = ptr::null_mut();
+        }
+    }
+
+    unsafe extern "C" fn alloc_inode(sb: *mut bindings::super_block) -> *mut bindings::inode {
+        T::inode_cache().alloc(sb)
+    }
+
+    unsafe extern "C" fn destroy_inode(inode: *mut bindings::inode) {
+        // SAFETY: The VFS destroys each inode of ours exactly once.
+        unsafe { InodeCache::<T>::destroy(inode) };
+    }
+
+    unsafe extern "C" fn free_inode(inode: *mut bindings::inode) {
+        // SAFETY: The VFS frees each destroyed inode of ours exactly once.
+        unsafe { T::inode_cache().free(inode) };
+    }
+
+    unsafe extern "C" fn evict_inode(inode: *mut bindings::inode) {
+        // SAFETY: The VFS evicts a valid inode of ours whose superblock is still alive.
+        let iref = unsafe { Inode::<T>::from_raw(inode) };
+        // SAFETY: `i_data` is the inode's own mapping; eviction owns the inode.
+        unsafe {
+            bindings::truncate_inode_pages_final(&raw mut (*inode).i_data);
+            bindings::clear_inode(inode);
+        }
+        T::evict_inode(iref);
+    }
+
+    unsafe extern "C" fn statfs(dentry: *mut bindings::dentry, buf: *mut bindings::kstatfs) -> c_int {
+        // SAFETY: The VFS passes a valid dentry of a live superblock of ours and a buffer.
+        from_result(|| unsafe {
+            to_result(bindings::simple_statfs(dentry, buf))?;
+            let buf = buf.cast::<bindings::full::kstatfs>();
+            let usage = T::usage(SuperBlock::from_raw((*dentry).d_sb));
+            if let Some((total, free)) = usage.blocks {
+                (*buf).f_blocks = total;
+                (*buf).f_bfree = free;
+                (*buf).f_bavail = free;
+            }
+            if let Some((total, free)) = usage.inodes {
+                (*buf).f_files = total;
+                (*buf).f_ffree = free;
+            }
+            Ok(0)
+        })
+    }
+
+    unsafe extern "C" fn show_options(m: *mut bindings::seq_file, root: *mut bindings::dentry) -> c_int {
+        // SAFETY: The VFS passes a valid seq_file and the root of a live superblock of ours.
+        unsafe { T::show_options(SuperBlock::from_raw((*root).d_sb), SeqFile::from_raw(m)) };
+        0
+    }
+}
+
+/// The complete layout of a context the type's hook hands us as an opaque pointer.
+fn full(fc: *mut bindings::fs_context) -> *mut bindings::full::fs_context {
+    fc.cast()
+}
+
+#[pinned_drop]
+impl<T: FileSystem> PinnedDrop for FsRegistration<T> {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: The type is registered by the type invariant; unregistering fails only for a
+        // type that is not registered, which cannot happen here.
+        unsafe { bindings::unregister_filesystem(self.inner.get()) };
+    }
+}

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Inodes: borrowed ones ([`Inode`]) and ones being set up ([`NewInode`]).
+
+use crate::bindings;
+use core::{marker::PhantomData, mem::ManuallyDrop, ptr::NonNull};
+use kernel::{error::to_result, prelude::*, types::Opaque};
+
+use super::{Dentry, FileSystem, SuperBlock};
+
+/// A user id as the kernel stores it (`kuid_t`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Kuid(pub(crate) u32);
+
+/// A group id as the kernel stores it (`kgid_t`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Kgid(pub(crate) u32);
+
+impl Kuid {
+    /// The filesystem user id of the current task (`current_fsuid()`).
+    pub(crate) fn current_fs() -> Self {
+        // SAFETY: Reads the current task's credentials, which are always valid.
+        Self(unsafe { bindings::rust_shmem_current_fsuid() })
+    }
+
+    /// The id as seen from the initial user namespace, as `/proc/mounts` shows it.
+    pub(crate) fn in_init_ns(self) -> u32 {
+        // SAFETY: `init_user_ns` is a static that lives forever; `from_kuid_munged` only reads.
+        unsafe { bindings::from_kuid_munged(&raw mut bindings::init_user_ns, self.raw()) }
+    }
+
+    /// Whether the id can be represented in `ns` (`kuid_has_mapping`).
+    pub(crate) fn has_mapping(self, ns: *mut bindings::user_namespace) -> bool {
+        // SAFETY: The caller passes the user namespace of a live mount context.
+        unsafe { bindings::from_kuid(ns, self.raw()) != u32::MAX }
+    }
+
+    fn raw(self) -> bindings::kuid_t {
+        bindings::kuid_t { val: self.0 }
+    }
+}
+
+impl Kgid {
+    /// The filesystem group id of the current task (`current_fsgid()`).
+    pub(crate) fn current_fs() -> Self {
+        // SAFETY: Reads the current task's credentials, which are always valid.
+        Self(unsafe { bindings::rust_shmem_current_fsgid() })
+    }
+
+    /// The id as seen from the initial user namespace, as `/proc/mounts` shows it.
+    pub(crate) fn in_init_ns(self) -> u32 {
+        // SAFETY: `init_user_ns` is a static that lives forever; `from_kgid_munged` only reads.
+        unsafe { bindings::from_kgid_munged(&raw mut bindings::init_user_ns, self.raw()) }
+    }
+
+    /// Whether the id can be represented in `ns` (`kgid_has_mapping`).
+    pub(crate) fn has_mapping(self, ns: *mut bindings::user_namespace) -> bool {
+        // SAFETY: The caller passes the user namespace of a live mount context.
+        unsafe { bindings::from_kgid(ns, self.raw()) != u32::MAX }
+    }
+
+    fn raw(self) -> bindings::kgid_t {
+        bindings::kgid_t { val: self.0 }
+    }
+}
+
+/// The id-mapping of the mount an operation came through (`struct mnt_idmap`).
+#[derive(Clone, Copy)]
+pub(crate) struct Idmap(*mut bindings::mnt_idmap);
+
+impl Idmap {
+    /// Wraps the idmap the VFS passed to an inode operation.
+    pub(crate) fn from_raw(ptr: *mut bindings::mnt_idmap) -> Self {
+        Self(ptr)
+    }
+
+    /// The identity mapping, for inodes made without a mount (the root inode).
+    pub(crate) fn none() -> Self {
+        Self(&raw mut bindings::nop_mnt_idmap)
+    }
+}
+
+/// An inode of filesystem `T` the VFS lent us.
+///
+/// # Invariants
+///
+/// The wrapped inode is valid for the lifetime of every reference to this type, belongs to a
+/// superblock of `T` and was allocated by `T`'s [`inode_cache::InodeCache`].
+#[repr(transparent)]
+pub(crate) struct Inode<T: FileSystem>(Opaque<bindings::inode>, PhantomData<T>);
+
+impl<T: FileSystem> Inode<T> {
+    /// Creates a reference from a raw pointer.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to a valid inode of a `T` superblock, valid for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::inode) -> &'a Self {
+        // SAFETY: Transparent wrapper; the caller guarantees the invariants for `'a`.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// Returns the raw pointer.
+    pub(crate) fn as_raw(&self) -> *mut bindings::inode {
+        self.0.get()
+    }
+
+    /// Returns the superblock the inode belongs to.
+    pub(crate) fn super_block(&self) -> &SuperBlock<T> {
+        // SAFETY: By the type invariant the inode is valid and belongs to a `T` superblock, which
+        // outlives its inodes.
+        unsafe { SuperBlock::from_raw((*self.as_raw()).i_sb) }
+    }
+
+    /// Adds a link (a new subdirectory's `..`).
+    pub(crate) fn inc_nlink(&self) {
+        // SAFETY: The inode is valid; the VFS holds the directory lock in every caller.
+        unsafe { bindings::inc_nlink(self.as_raw()) };
+    }
+
+    /// Sets mtime and ctime to now, after the directory's contents changed.
+    pub(crate) fn touch_dir(&self) {
+        // SAFETY: The inode is valid; the VFS holds the directory lock in every caller.
+        unsafe { bindings::rust_shmem_inode_touch_dir(self.as_raw()) };
+    }
+}
+
+/// A freshly allocated inode that nothing else can see yet.
+///
+/// Dropping it releases it (`iput`); [`NewInode::instantiate`] hands it to a dentry.
+///
+/// # Invariants
+///
+/// `inode` points to a valid inode of a `T` superblock on which we own one reference, and which
+/// is not yet reachable from the dcache, so we have exclusive access to its fields.
+pub(crate) struct NewInode<T: FileSystem> {
+    inode: NonNull<bindings::inode>,
+    _t: PhantomData<T>,
+}
+
+impl<T: FileSystem> NewInode<T> {
+    /// Allocates an inode on `sb` (`new_inode`), numbered with `get_next_ino`.
+    pub(crate) fn new(sb: &SuperBlock<T>) -> Result<Self> {
+        // SAFETY: `sb` is a valid, live superblock.
+        let inode = NonNull::new(unsafe { bindings::new_inode(sb.as_raw()) }).ok_or(ENOMEM)?;
+        // SAFETY: `new_inode` returned a valid inode we own and nobody else can reach yet.
+        unsafe { (*inode.as_ptr()).i_ino = u64::from(bindings::get_next_ino()) };
+        // INVARIANT: We own the only reference and the inode is not in the dcache.
+        Ok(Self {
+            inode,
+            _t: PhantomData,
+        })
+    }
+
+    fn raw(&self) -> *mut bindings::inode {
+        self.inode.as_ptr()
+    }
+
+    /// Borrows the inode as an [`Inode`].
+    pub(crate) fn as_inode(&self) -> &Inode<T> {
+        // SAFETY: The inode is valid for as long as we own our reference.
+        unsafe { Inode::from_raw(self.raw()) }
+    }
+
+    /// Sets owner, group and mode as a file created in `dir` (`inode_init_owner`).
+    pub(crate) fn init_owner(&mut self, idmap: Idmap, dir: Option<&Inode<T>>, mode: u16) {
+        let dir = dir.map_or(core::ptr::null(), |d| d.as_raw().cast_const());
+        // SAFETY: The inode is valid and exclusively ours; `dir` is null or a valid inode.
+        unsafe { bindings::inode_init_owner(idmap.0, self.raw(), dir, mode) };
+    }
+
+    /// Overrides the owner (mount options of the root directory).
+    pub(crate) fn set_owner(&mut self, uid: Kuid, gid: Kgid) {
+        // SAFETY: The inode is valid and exclusively ours.
+        unsafe {
+            (*self.raw()).i_uid = uid.raw();
+            (*self.raw()).i_gid = gid.raw();
+        }
+    }
+
+    /// Sets atime, mtime and ctime to now.
+    pub(crate) fn init_times(&mut self) {
+        // SAFETY: The inode is valid and exclusively ours.
+        unsafe { bindings::simple_inode_init_ts(self.raw()) };
+    }
+
+    /// Sets the page-cache operations and keeps the mapping's pages resident: with no swap
+    /// behind us, reclaim must never drop a page of ours (like ramfs).
+    pub(crate) fn set_resident_mapping(&mut self, aops: &'static bindings::address_space_operations) {
+        // SAFETY: The inode is valid and exclusively ours; `i_mapping` points to its `i_data`.
+        unsafe {
+            let mapping = (*self.raw()).i_mapping;
+            (*mapping).a_ops = aops;
+            bindings::rust_shmem_mapping_set_gfp_mask(mapping, bindings::RUST_SHMEM_GFP_HIGHUSER);
+            bindings::rust_shmem_mapping_set_unevictable(mapping);
+        }
+    }
+
+    /// Sets the inode and file operations.
+    pub(crate) fn set_ops(
+        &mut self,
+        iops: &'static bindings::inode_operations,
+        fops: &'static bindings::file_operations,
+    ) {
+        // SAFETY: The inode is valid and exclusively ours.
+        unsafe {
+            (*self.raw()).i_op = iops;
+            (*self.raw()).__bindgen_anon_3.i_fop = fops;
+        }
+    }
+
+    /// Makes the inode a directory's: it starts with two links (its entry and its `.`).
+    pub(crate) fn init_dir(
+        &mut self,
+        iops: &'static bindings::inode_operations,
+        fops: &'static bindings::file_operations,
+    ) {
+        self.set_ops(iops, fops);
+        self.as_inode().inc_nlink();
+    }
+
+    /// Makes the inode a symlink whose target lives in the page cache.
+    pub(crate) fn init_page_symlink(&mut self, target: &CStr) -> Result {
+        let len = i32::try_from(target.to_bytes_with_nul().len()).map_err(|_| ENAMETOOLONG)?;
+        // SAFETY: The inode is valid and exclusively ours; `page_symlink_inode_operations` is a
+        // static of the kernel; `target` is valid for `len` bytes.
+        unsafe {
+            (*self.raw()).i_op = &raw const bindings::page_symlink_inode_operations;
+            bindings::inode_nohighmem(self.raw());
+            to_result(bindings::page_symlink(self.raw(), target.as_char_ptr(), len))
+        }
+    }
+
+    /// Makes the inode a device node, fifo or socket (`init_special_inode`).
+    pub(crate) fn init_special(&mut self, mode: u16, dev: u32) {
+        // SAFETY: The inode is valid and exclusively ours.
+        unsafe { bindings::init_special_inode(self.raw(), mode, dev) };
+    }
+
+    /// Gives security modules a chance to label the new inode.
+    pub(crate) fn init_security(&mut self, dir: &Inode<T>, dentry: &Dentry) -> Result {
+        // SAFETY: All three objects are valid for the duration of the call.
+        to_result(unsafe {
+            bindings::rust_shmem_security_inode_init_security(self.raw(), dir.as_raw(), dentry.name())
+        })
+    }
+
+    /// Links the inode to `dentry` and pins the dentry in the dcache, which is the only place
+    /// this filesystem keeps its namespace (`d_make_persistent`).
+    pub(crate) fn instantiate(self, dentry: &Dentry) {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: `dentry` is a valid negative dentry the VFS gave us to fill; our reference to
+        // the inode moves into the dentry.
+        unsafe { bindings::d_make_persistent(dentry.as_raw(), this.raw()) };
+    }
+
+    /// Makes the inode the root of its superblock (`d_make_root`), consuming our reference.
+    pub(crate) fn into_root(self) -> Result<NonNull<bindings::dentry>> {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: Our reference moves into `d_make_root`, which releases it on failure.
+        NonNull::new(unsafe { bindings::d_make_root(this.raw()) }).ok_or(ENOMEM)
+    }
+}
+
+impl<T: FileSystem> Drop for NewInode<T> {
+    fn drop(&mut self) {
+        // SAFETY: We own one reference; the inode has no links, so this evicts it.
+        unsafe { bindings::iput(self.raw()) };
+    }
+}

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The slab cache that holds a filesystem's inodes next to its per-inode data, like
+//! `shmem_inode_cache`. A dedicated cache also makes leaks visible: destroying a cache that still
+//! holds objects at module exit is reported by the slab allocator.
+
+use crate::bindings;
+use core::{marker::PhantomData, ptr};
+use kernel::{
+    container_of,
+    prelude::*,
+    sync::{
+        atomic::{Acquire, Atomic, Relaxed, Release},
+        rcu,
+    },
+    types::Opaque,
+};
+
+use super::FileSystem;
+
+/// What the cache stores: the filesystem's data and the VFS inode.
+#[repr(C)]
+struct CachedInode<T: FileSystem> {
+    info: Opaque<T::InodeInfo>,
+    inode: Opaque<bindings::inode>,
+}
+
+/// A slab cache of inodes of `T`, created at module init and destroyed at module exit.
+///
+/// # Invariants
+///
+/// `cache` is null or a cache created by [`InodeCache::create`] for `CachedInode<T>` that has
+/// not been destroyed yet.
+pub(crate) struct InodeCache<T: FileSystem> {
+    name: &'static CStr,
+    cache: Atomic<*mut bindings::kmem_cache>,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: The only state is an atomic pointer to a kmem_cache, which may be used from any thread.
+unsafe impl<T: FileSystem> Sync for InodeCache<T> {}
+
+impl<T: FileSystem> InodeCache<T> {
+    /// A cache named `name` (as `/proc/slabinfo` shows it), not created yet.
+    pub(crate) const fn new(name: &'static CStr) -> Self {
+        Self {
+            name,
+            cache: Atomic::new(ptr::null_mut()),
+            _t: PhantomData,
+        }
+    }
+
+    unsafe extern "C" fn init_once(obj: *mut c_void) {
+        let cached = obj.cast::<CachedInode<T>>();
+        // SAFETY: The slab allocator hands the constructor a new object of our size.
+        unsafe { bindings::inode_init_once(Opaque::cast_into(&raw const (*cached).inode)) };
+    }
+
+    /// Creates the cache; the returned guard destroys it when dropped.
+    pub(crate) fn create(&'static self) -> Result<InodeCacheGuard<T>> {
+        let mut args: bindings::kmem_cache_args = pin_init::zeroed();
+        args.ctor = Some(Self::init_once);
+        let size = u32::try_from(core::mem::size_of::<CachedInode<T>>()).map_err(|_| EINVAL)?;
+        // SAFETY: `name` is a static string; `args` is valid for the call.
+        let cache = unsafe {
+            bindings::__kmem_cache_create_args(
+                self.name.as_char_ptr(),
+                size,
+                &mut args,
+                bindings::RUST_SHMEM_SLAB_ACCOUNT,
+            )
+        };
+        if cache.is_null() {
+            return Err(ENOMEM);
+        }
+        // INVARIANT: The cache was just created for `CachedInode<T>`.
+        self.cache.store(cache, Release);
+        Ok(InodeCacheGuard(self))
+    }
+
+    /// Allocates an inode for `sb` (`alloc_inode_sb`), with default per-inode data.
+    ///
+    /// Returns null when out of memory, as `super_operations::alloc_inode` expects.
+    pub(crate) fn alloc(&self, sb: *mut bindings::super_block) -> *mut bindings::inode {
+        let cache = self.cache.load(Acquire);
+        // SAFETY: `cache` is live while any superblock of `T` exists (the guard outlives the
+        // filesystem registration); `sb` is the valid superblock asking for an inode.
+        let cached = unsafe {
+            bindings::kmem_cache_alloc_lru_noprof(
+                cache,
+                &raw mut (*sb).s_inode_lru,
+                bindings::GFP_KERNEL,
+            )
+        }
+        .cast::<CachedInode<T>>();
+        if cached.is_null() {
+            return ptr::null_mut();
+        }
+        // SAFETY: `cached` is a fresh object of our type; `info` is uninitialised storage.
+        unsafe {
+            (*cached).info.get().write(T::InodeInfo::default());
+            Opaque::cast_into(&raw const (*cached).inode)
+        }
+    }
+
+    /// Drops the per-inode data (`super_operations::destroy_inode`).
+    ///
+    /// # Safety
+    ///
+    /// `inode` must come from [`InodeCache::alloc`] and not have been destroyed yet.
+    pub(crate) unsafe fn destroy(inode: *mut bindings::inode) {
+        // SAFETY: Per the contract, `inode` is embedded in a `CachedInode<T>` with live `info`.
+        unsafe {
+            let cached = container_of!(Opaque::cast_from(inode), CachedInode<T>, inode);
+            ptr::drop_in_place((*cached).info.get());
+        }
+    }
+
+    /// Frees the memory (`super_operations::free_inode`, called after an RCU grace period).
+    ///
+    /// # Safety
+    ///
+    /// `inode` must come from [`InodeCache::alloc`] and have been destroyed.
+    pub(crate) unsafe fn free(&self, inode: *mut bindings::inode) {
+        // SAFETY: Per the contract, `inode` is embedded in an object of our cache.
+        unsafe {
+            let cached = container_of!(Opaque::cast_from(inode), CachedInode<T>, inode);
+            bindings::kmem_cache_free(self.cache.load(Relaxed), cached.cast_mut().cast());
+        }
+    }
+}
+
+/// Destroys an [`InodeCache`] when dropped, after every RCU-delayed free has run.
+pub(crate) struct InodeCacheGuard<T: FileSystem + 'static>(&'static InodeCache<T>);
+
+impl<T: FileSystem> Drop for InodeCacheGuard<T> {
+    fn drop(&mut self) {
+        // `free_inode` runs after a grace period: wait for the last ones before the cache goes.
+        rcu::rcu_barrier();
+        let cache = self.0.cache.xchg(ptr::null_mut(), Relaxed);
+        // SAFETY: `cache` was created by `create`, is no longer published, and holds no objects
+        // once every superblock is gone (the slab allocator reports any leak).
+        unsafe { bindings::kmem_cache_destroy(cache) };
+    }
+}
+

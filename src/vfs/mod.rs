@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A small safe layer over the VFS bindings.
+//!
+//! The kernel has no Rust filesystem abstraction yet, so this module carries one, shaped after
+//! `kernel::miscdevice`: traits with safe methods that a filesystem implements, and vtables whose
+//! `extern "C"` trampolines turn the raw pointers the VFS hands us into references with the
+//! lifetimes the VFS guarantees. Nothing in here knows about rust_shmem's own policy.
+
+pub(crate) mod dentry;
+pub(crate) mod dir_ops;
+pub(crate) mod fs_context;
+pub(crate) mod fs_type;
+pub(crate) mod inode;
+pub(crate) mod inode_cache;
+pub(crate) mod mount;
+pub(crate) mod params;
+pub(crate) mod super_block;
+
+pub(crate) use dentry::Dentry;
+pub(crate) use fs_context::FsContext;
+pub(crate) use fs_type::{FileSystem, FsRegistration};
+pub(crate) use inode::{Inode, Kuid, Kgid, NewInode};
+pub(crate) use super_block::SuperBlock;
