@@ -17,7 +17,7 @@ pub(crate) const DIR_INODE_OPS: bindings::inode_operations = DirVtable::<RustShm
 /// File operations of directories: libfs's dcache-walking readdir.
 pub(crate) fn dir_file_ops() -> &'static bindings::file_operations {
     // SAFETY: `simple_dir_operations` is an immutable exported static of the kernel.
-    unsafe { &*(&raw const bindings::simple_dir_operations) }
+    unsafe { &bindings::simple_dir_operations }
 }
 
 impl DirOps for RustShmem {

@@ -11,7 +11,7 @@ use kernel::module::this_module;
 /// is unevictable they stay in memory until truncated or the inode goes.
 pub(crate) fn aops() -> &'static bindings::address_space_operations {
     // SAFETY: `ram_aops` is an immutable exported static of the kernel.
-    unsafe { &*(&raw const bindings::ram_aops) }
+    unsafe { &bindings::ram_aops }
 }
 
 /// File operations of regular files: the generic page-cache paths.

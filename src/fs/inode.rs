@@ -2,7 +2,7 @@
 
 //! Making inodes: every kind of file gets its operations here.
 
-use super::{dir, file, options::MountOptions, RustShmem};
+use super::{dir, file, RustShmem};
 use crate::bindings;
 use crate::vfs::{inode::Idmap, Inode, NewInode, SuperBlock};
 use kernel::prelude::*;
@@ -38,7 +38,7 @@ pub(crate) fn new_inode(
 }
 
 /// The root directory of a new superblock, with the mount's mode, owner and group.
-pub(crate) fn root(sb: &SuperBlock<RustShmem>, _opts: &MountOptions) -> Result<NewInode<RustShmem>> {
+pub(crate) fn root(sb: &SuperBlock<RustShmem>) -> Result<NewInode<RustShmem>> {
     let (mode, uid, gid) = sb.info().root_attrs();
     let mut inode = new_inode(sb, Idmap::none(), None, bindings::S_IFDIR as u16 | mode, 0)?;
     inode.set_owner(uid, gid);

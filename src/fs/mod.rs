@@ -48,11 +48,8 @@ impl FileSystem for RustShmem {
         SbInfo::new(opts, kernmount)
     }
 
-    fn root_inode(
-        sb: &crate::vfs::SuperBlock<Self>,
-        opts: &Self::Options,
-    ) -> Result<crate::vfs::NewInode<Self>> {
-        inode::root(sb, opts)
+    fn root_inode(sb: &crate::vfs::SuperBlock<Self>) -> Result<crate::vfs::NewInode<Self>> {
+        inode::root(sb)
     }
 
     fn reconfigure(

@@ -59,7 +59,13 @@ impl FsContext {
         // SAFETY: As in `invalid`; the format consumes the one string argument passed.
         unsafe {
             let log = &raw mut (*self.as_raw()).log;
-            bindings::logfc((*log).log, (*log).prefix, b'e' as c_char, c"%s".as_char_ptr(), msg.as_char_ptr());
+            bindings::logfc(
+                (*log).log,
+                (*log).prefix,
+                b'e' as c_char,
+                c"%s".as_char_ptr(),
+                msg.as_char_ptr(),
+            );
         }
         EINVAL
     }

@@ -56,7 +56,7 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     fn new_sb_info(opts: &Self::Options, kernmount: bool) -> impl PinInit<Self::SbInfo, Error>;
 
     /// Creates the root directory of a new superblock.
-    fn root_inode(sb: &SuperBlock<Self>, opts: &Self::Options) -> Result<NewInode<Self>>;
+    fn root_inode(sb: &SuperBlock<Self>) -> Result<NewInode<Self>>;
 
     /// Applies a remount's options to a live superblock.
     fn reconfigure(fc: &FsContext, sb: &SuperBlock<Self>, opts: &Self::Options) -> Result;
@@ -166,6 +166,9 @@ impl<T: FileSystem> FsRegistration<T> {
         unsafe { &mut *(*fc).fs_private.cast::<T::Options>() }
     }
 
+    /// # Safety
+    ///
+    /// `fs_context_operations::free`: `fc` is a context of this type being freed.
     unsafe extern "C" fn free_fc(fc: *mut bindings::full::fs_context) {
         // SAFETY: `fc` is valid; `fs_private` is null or the box from `init_fs_context`.
         let opts = unsafe { (*fc).fs_private.cast::<T::Options>() };
@@ -175,6 +178,10 @@ impl<T: FileSystem> FsRegistration<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// `fs_context_operations::parse_param`: `fc` is a live context of this type and `param`
+    /// a valid parameter, both for the duration of the call.
     unsafe extern "C" fn parse_param(
         fc: *mut bindings::full::fs_context,
         param: *mut bindings::full::fs_parameter,
@@ -190,11 +197,18 @@ impl<T: FileSystem> FsRegistration<T> {
         })
     }
 
+    /// # Safety
+    ///
+    /// `fs_context_operations::get_tree`: `fc` is a live context of this type.
     unsafe extern "C" fn get_tree(fc: *mut bindings::full::fs_context) -> c_int {
         // SAFETY: The VFS passes a valid context of ours; `fill_super` matches the signature.
         unsafe { bindings::get_tree_nodev(fc, Some(Self::fill_super)) }
     }
 
+    /// # Safety
+    ///
+    /// Called by `get_tree_nodev` with a new superblock, exclusively ours until we return, and
+    /// the live context of this type it is made for.
     unsafe extern "C" fn fill_super(
         sb: *mut bindings::super_block,
         fc: *mut bindings::full::fs_context,
@@ -226,7 +240,7 @@ impl<T: FileSystem> FsRegistration<T> {
             }
             // SAFETY: `s_fs_info` now holds our `SbInfo`, which lives until `put_super`.
             let sbref = unsafe { SuperBlock::<T>::from_raw(sb) };
-            let root = T::root_inode(sbref, opts).and_then(NewInode::into_root);
+            let root = T::root_inode(sbref).and_then(NewInode::into_root);
             match root {
                 Ok(root) => {
                     // SAFETY: `sb` is ours until we return.
@@ -246,6 +260,10 @@ impl<T: FileSystem> FsRegistration<T> {
         })
     }
 
+    /// # Safety
+    ///
+    /// `fs_context_operations::reconfigure`: `fc` is a live reconfiguration context of this
+    /// type whose `root` is a mounted tree of one of our superblocks.
     unsafe extern "C" fn reconfigure(fc: *mut bindings::full::fs_context) -> c_int {
         // SAFETY: The VFS passes a valid reconfiguration context whose `root` is the mounted
         // tree of one of our superblocks.
@@ -260,6 +278,10 @@ impl<T: FileSystem> FsRegistration<T> {
         from_result(|| T::reconfigure(ctx, sb, opts).map(|()| 0))
     }
 
+    /// # Safety
+    ///
+    /// `super_operations::put_super`: `sb` is a superblock of ours with a root, after every
+    /// inode was evicted.
     unsafe extern "C" fn put_super(sb: *mut bindings::super_block) {
         // SAFETY: Called once, after every inode is evicted; `s_fs_info` is our box.
         unsafe {
@@ -268,20 +290,33 @@ impl<T: FileSystem> FsRegistration<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// `super_operations::alloc_inode`: `sb` is a live superblock of ours.
     unsafe extern "C" fn alloc_inode(sb: *mut bindings::super_block) -> *mut bindings::inode {
         T::inode_cache().alloc(sb)
     }
 
+    /// # Safety
+    ///
+    /// `super_operations::destroy_inode`: `inode` came from `alloc_inode` and is destroyed once.
     unsafe extern "C" fn destroy_inode(inode: *mut bindings::inode) {
         // SAFETY: The VFS destroys each inode of ours exactly once.
         unsafe { InodeCache::<T>::destroy(inode) };
     }
 
+    /// # Safety
+    ///
+    /// `super_operations::free_inode`: `inode` was destroyed and is freed once.
     unsafe extern "C" fn free_inode(inode: *mut bindings::inode) {
         // SAFETY: The VFS frees each destroyed inode of ours exactly once.
         unsafe { T::inode_cache().free(inode) };
     }
 
+    /// # Safety
+    ///
+    /// `super_operations::evict_inode`: `inode` is an inode of ours being evicted, its
+    /// superblock alive.
     unsafe extern "C" fn evict_inode(inode: *mut bindings::inode) {
         // SAFETY: The VFS evicts a valid inode of ours whose superblock is still alive.
         let iref = unsafe { Inode::<T>::from_raw(inode) };
@@ -293,26 +328,42 @@ impl<T: FileSystem> FsRegistration<T> {
         T::evict_inode(iref);
     }
 
-    unsafe extern "C" fn statfs(dentry: *mut bindings::dentry, buf: *mut bindings::kstatfs) -> c_int {
-        // SAFETY: The VFS passes a valid dentry of a live superblock of ours and a buffer.
-        from_result(|| unsafe {
-            to_result(bindings::simple_statfs(dentry, buf))?;
-            let buf = buf.cast::<bindings::full::kstatfs>();
-            let usage = T::usage(SuperBlock::from_raw((*dentry).d_sb));
+    /// # Safety
+    ///
+    /// `super_operations::statfs`: `dentry` is on a live superblock of ours and `buf` is a
+    /// valid buffer.
+    unsafe extern "C" fn statfs(
+        dentry: *mut bindings::dentry,
+        buf: *mut bindings::kstatfs,
+    ) -> c_int {
+        from_result(|| {
+            // SAFETY: `dentry` and `buf` are valid per the VFS contract.
+            to_result(unsafe { bindings::simple_statfs(dentry, buf) })?;
+            // SAFETY: `dentry` is on a live superblock of ours.
+            let usage = T::usage(unsafe { SuperBlock::from_raw((*dentry).d_sb) });
+            // SAFETY: `buf` is a valid `kstatfs`, filled in by `simple_statfs` above.
+            let buf = unsafe { &mut *buf.cast::<bindings::full::kstatfs>() };
             if let Some((total, free)) = usage.blocks {
-                (*buf).f_blocks = total;
-                (*buf).f_bfree = free;
-                (*buf).f_bavail = free;
+                buf.f_blocks = total;
+                buf.f_bfree = free;
+                buf.f_bavail = free;
             }
             if let Some((total, free)) = usage.inodes {
-                (*buf).f_files = total;
-                (*buf).f_ffree = free;
+                buf.f_files = total;
+                buf.f_ffree = free;
             }
             Ok(0)
         })
     }
 
-    unsafe extern "C" fn show_options(m: *mut bindings::seq_file, root: *mut bindings::dentry) -> c_int {
+    /// # Safety
+    ///
+    /// `super_operations::show_options`: `m` is a valid seq_file and `root` the root of a live
+    /// superblock of ours.
+    unsafe extern "C" fn show_options(
+        m: *mut bindings::seq_file,
+        root: *mut bindings::dentry,
+    ) -> c_int {
         // SAFETY: The VFS passes a valid seq_file and the root of a live superblock of ours.
         unsafe { T::show_options(SuperBlock::from_raw((*root).d_sb), SeqFile::from_raw(m)) };
         0

@@ -186,7 +186,10 @@ impl<T: FileSystem> NewInode<T> {
 
     /// Sets the page-cache operations and keeps the mapping's pages resident: with no swap
     /// behind us, reclaim must never drop a page of ours (like ramfs).
-    pub(crate) fn set_resident_mapping(&mut self, aops: &'static bindings::address_space_operations) {
+    pub(crate) fn set_resident_mapping(
+        &mut self,
+        aops: &'static bindings::address_space_operations,
+    ) {
         // SAFETY: The inode is valid and exclusively ours; `i_mapping` points to its `i_data`.
         unsafe {
             let mapping = (*self.raw()).i_mapping;
@@ -227,7 +230,11 @@ impl<T: FileSystem> NewInode<T> {
         unsafe {
             (*self.raw()).i_op = &raw const bindings::page_symlink_inode_operations;
             bindings::inode_nohighmem(self.raw());
-            to_result(bindings::page_symlink(self.raw(), target.as_char_ptr(), len))
+            to_result(bindings::page_symlink(
+                self.raw(),
+                target.as_char_ptr(),
+                len,
+            ))
         }
     }
 
@@ -241,7 +248,11 @@ impl<T: FileSystem> NewInode<T> {
     pub(crate) fn init_security(&mut self, dir: &Inode<T>, dentry: &Dentry) -> Result {
         // SAFETY: All three objects are valid for the duration of the call.
         to_result(unsafe {
-            bindings::rust_shmem_security_inode_init_security(self.raw(), dir.as_raw(), dentry.name())
+            bindings::rust_shmem_security_inode_init_security(
+                self.raw(),
+                dir.as_raw(),
+                dentry.name(),
+            )
         })
     }
 

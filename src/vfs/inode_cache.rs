@@ -50,6 +50,9 @@ impl<T: FileSystem> InodeCache<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// The slab constructor: `obj` is a new object of this cache.
     unsafe extern "C" fn init_once(obj: *mut c_void) {
         let cached = obj.cast::<CachedInode<T>>();
         // SAFETY: The slab allocator hands the constructor a new object of our size.
@@ -143,4 +146,3 @@ impl<T: FileSystem> Drop for InodeCacheGuard<T> {
         unsafe { bindings::kmem_cache_destroy(cache) };
     }
 }
-

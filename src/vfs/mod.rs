@@ -20,5 +20,5 @@ pub(crate) mod super_block;
 pub(crate) use dentry::Dentry;
 pub(crate) use fs_context::FsContext;
 pub(crate) use fs_type::{FileSystem, FsRegistration};
-pub(crate) use inode::{Inode, Kuid, Kgid, NewInode};
+pub(crate) use inode::{Inode, Kgid, Kuid, NewInode};
 pub(crate) use super_block::SuperBlock;

@@ -44,7 +44,6 @@ impl KernMount {
         // INVARIANT: The mount is live and its module reference has been dropped.
         Ok(Self { mnt, module })
     }
-
 }
 
 impl Drop for KernMount {

@@ -52,7 +52,7 @@ impl ParamSpec {
 
     const fn new(name: &'static CStr, ty: bindings::fs_param_type, opt: u8, data: usize) -> Self {
         Self(bindings::full::fs_parameter_spec {
-            name: name.as_ptr().cast(),
+            name: kernel::str::as_char_ptr_in_const_context(name),
             type_: ty,
             opt,
             flags: 0,
@@ -79,7 +79,6 @@ impl ParamSpec {
     pub(crate) const fn gid(name: &'static CStr, opt: u8) -> Self {
         Self::new(name, Some(bindings::fs_param_is_gid), opt, 0)
     }
-
 }
 
 /// A parameter that matched an entry of the table.
@@ -109,7 +108,12 @@ impl<'a> Param<'a> {
         // SAFETY: `fc` is valid and its `log` is embedded in it; `table` is a terminated table;
         // the caller guarantees `param` is valid; `result` is a valid out-pointer.
         let opt = unsafe {
-            bindings::__fs_parse(&raw mut (*fc.as_raw()).log, table.as_raw(), param, &mut result)
+            bindings::__fs_parse(
+                &raw mut (*fc.as_raw()).log,
+                table.as_raw(),
+                param,
+                &mut result,
+            )
         };
         to_result(opt)?;
         Ok(Self {

@@ -39,5 +39,4 @@ impl<T: FileSystem> SuperBlock<T> {
         // SAFETY: By the type invariant `s_fs_info` points to a `T::SbInfo` that outlives `self`.
         unsafe { &*(*self.as_raw()).s_fs_info.cast::<T::SbInfo>() }
     }
-
 }
