@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # sourced: the variables are used by the scripts
 # Shared settings for the qemu/ scripts. Source it; do not run it.
 # RUST_SHMEM_CACHE overrides where the kernel source and the built kernels live (outside the checkout,
 # so a fresh clone reuses them).

@@ -4,6 +4,7 @@
 # fetched through a private apt configuration so the machine's apt sources stay untouched).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=qemu/common.sh
 . "$here/common.sh"
 
 installed=()
@@ -22,11 +23,15 @@ if ((${#missing[@]})); then
 	installed+=("${missing[@]}")
 fi
 
-if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
-	log "installing rust-src"
-	rustup component add rust-src >/dev/null
-	installed+=(rust-src)
-fi
+# rust-src builds the kernel's Rust core; clippy and rustfmt are for `make lint` / `make check`.
+have_components=$(rustup component list --installed 2>/dev/null || true)
+for c in rust-src clippy rustfmt; do
+	if ! grep -q "^$c" <<<"$have_components"; then
+		log "installing $c"
+		rustup component add "$c" >/dev/null
+		installed+=("$c")
+	fi
+done
 
 if ! command -v bindgen >/dev/null 2>&1; then
 	log "installing bindgen-cli (takes a few minutes)"

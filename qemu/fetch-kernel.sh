@@ -4,6 +4,7 @@
 # into the cache. Prefers the version pinned in kernel-version; any 7.3.x is accepted with a warning.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=qemu/common.sh
 . "$here/common.sh"
 
 mkdir -p "$CACHE_DIR"

@@ -5,6 +5,7 @@
 # Usage: kernel.sh [flavour]   (flavour "plain" by default; "debug" adds kernel-debug.config)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=qemu/common.sh
 . "$here/common.sh"
 
 flavour=${1:-plain}

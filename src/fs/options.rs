@@ -101,9 +101,12 @@ pub(crate) fn mode_bits(value: u32) -> u16 {
 /// (either case). Unlike `memparse`, overflow and trailing garbage are errors, not silently
 /// wrapped or ignored.
 pub(crate) fn memparse(s: &[u8]) -> Option<u64> {
+    // `simple_strtoull`'s base 0: hex only when a hex digit follows the `0x`.
     let (radix, digits) = match s {
-        [b'0', b'x' | b'X', rest @ ..] if !rest.is_empty() => (16, rest),
-        [b'0', rest @ ..] if !rest.is_empty() && rest[0].is_ascii_digit() => (8, rest),
+        [b'0', b'x' | b'X', rest @ ..] if rest.first().is_some_and(u8::is_ascii_hexdigit) => {
+            (16, rest)
+        }
+        [b'0', ..] => (8, s),
         _ => (10, s),
     };
     let end = digits
@@ -156,6 +159,8 @@ mod tests {
         assert_eq!(memparse(b"0x10"), Some(16));
         assert_eq!(memparse(b"010"), Some(8));
         assert_eq!(memparse(b"0x1k"), Some(1024));
+        assert_eq!(memparse(b"0xk"), None);
+        assert_eq!(memparse(b"0k"), Some(0));
     }
 
     #[test]

@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Entry points for users and CI. The module itself is built by Kbuild (this directory is the M= of
+# an external-module build against the test kernel); everything else lives in qemu/ and tests/.
+#
+#   make deps      install toolchain, qemu, busybox and the kernel source (qemu/deps.sh; idempotent)
+#   make kernel    build the test kernel into ~/.cache/rust_shmem (cached; qemu/kernel.sh)
+#   make module    build rust_shmem.ko
+#   make lint      build with clippy and -Dwarnings (C: -Werror), and rustfmt --check the crate
+#   make tests     build the kselftests and the demo into build/tests (tests/Makefile)
+#   make image     build the initramfs build/initramfs.cpio.gz (qemu/image.sh)
+#   make run       all of the above, then boot the guest and run the shared-memory demo
+#   make check     deps, kernel, lint (which builds the module), tests, image, then boot the guest and
+#                  run every test: TAP on stdout, last line "N passed, N failed"; fails on any failure
+#   make shell     boot the guest with the module mounted on /dev/shm and give an interactive shell
+#   make clean     remove build/ and the module's build products (never the kernel cache)
+#
+# Variables:
+#   TESTS=a,b            check: run only these test binaries
+#   KDIR=/path           use this configured and built kernel tree instead of qemu/kernel.sh's
+#   FLAVOUR=debug        kernel flavour for qemu/kernel.sh (default plain)
+#   LINT_WERROR=0        lint: report clippy/compiler warnings without failing
+#   EXTRA_KO=a.ko        image: further modules for /lib/modules (space-separated)
+#   HOST_BINS=/usr/bin/x image: host programs carried into the guest with their libraries
+#   V=1                  show the commands
+# Environment (see qemu/boot.sh): RUST_SHMEM_TIMEOUT, RUST_SHMEM_KVM, RUST_SHMEM_CACHE.
+
+SHELL := /bin/bash
+# rustup's rustc/cargo/bindgen (qemu/common.sh does the same for the scripts).
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+BUILD := $(CURDIR)/build
+LLVM := -19
+FLAVOUR ?= plain
+LINT_WERROR ?= 1
+# The kernel source directory, as qemu/common.sh defines it (no side effects: safe for `make clean`).
+KSRC := $(shell . $(CURDIR)/qemu/common.sh && echo "$$KSRC_DIR")
+# The kernel build directory is found (and the kernel built if needed) once per make invocation, by
+# the `kernel` target, which writes it to build/.kdir; recipes read it from there.
+KDIR_FILE := $(BUILD)/.kdir
+KDIR_SH = $$(cat $(KDIR_FILE))
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+say = @printf '  %-8s %s\n' '$(1)' '$(2)'
+
+LINT_FLAGS := CLIPPY=1
+ifeq ($(LINT_WERROR),1)
+LINT_FLAGS += KRUSTFLAGS=-Dwarnings KCFLAGS=-Werror
+endif
+MODULE_FLAGS :=
+# Crate files for rustfmt: the root (rustfmt follows its `mod` declarations into src/).
+CRATE_ROOT := rust_shmem.rs
+
+.PHONY: all deps kernel module lint tests image run check shell clean
+all: module
+
+deps:
+	$(Q)qemu/deps.sh
+
+kernel: deps
+	$(Q)mkdir -p $(BUILD)
+	$(Q)if [ -n "$(KDIR)" ]; then \
+		[ -f "$(KDIR)/.config" ] || { echo "KDIR=$(KDIR) is not a configured kernel tree" >&2; exit 1; }; \
+		echo "$(KDIR)"; \
+	else qemu/kernel.sh $(FLAVOUR); fi >$(KDIR_FILE).tmp
+	$(Q)mv $(KDIR_FILE).tmp $(KDIR_FILE)
+
+module: kernel
+	$(call say,MODULE,rust_shmem.ko$(if $(MODULE_FLAGS), [$(MODULE_FLAGS)]))
+	$(Q)$(MAKE) -s --no-print-directory -C "$(KDIR_SH)" M=$(CURDIR) LLVM=$(LLVM) $(MODULE_FLAGS) modules
+
+# The clippy build produces the module too, so check builds it once, with the lint flags.
+lint: MODULE_FLAGS := $(LINT_FLAGS)
+lint: module
+	$(call say,RUSTFMT,--check $(CRATE_ROOT))
+	$(Q)rustfmt --check --edition 2021 --config-path $(KSRC)/.rustfmt.toml $(CRATE_ROOT)
+
+tests: kernel
+	$(call say,TESTS,build/tests)
+	$(Q)[ -f tests/Makefile ] || { echo "tests/Makefile is missing" >&2; exit 1; }
+	$(Q)$(MAKE) -s --no-print-directory -C tests KSRC=$(KSRC) KDIR="$(KDIR_SH)" OUT=$(BUILD)/tests
+
+image: module tests
+	$(Q)qemu/image.sh -m $(CURDIR)/rust_shmem.ko -t $(BUILD)/tests \
+		$(foreach k,$(EXTRA_KO),-k $(k)) $(foreach b,$(HOST_BINS),-b $(b)) \
+		$(BUILD)/initramfs.cpio.gz >/dev/null
+
+BOOT = qemu/boot.sh -k "$(KDIR_SH)/arch/x86/boot/bzImage" -i $(BUILD)/initramfs.cpio.gz -o $(BUILD)
+
+run: image
+	$(Q)$(BOOT) -m run
+
+check: MODULE_FLAGS := $(LINT_FLAGS)
+check: lint image
+	$(Q)$(BOOT) -m check $(if $(TESTS),-t $(TESTS))
+
+shell: image
+	$(Q)$(BOOT) -m shell
+
+clean:
+	$(call say,CLEAN,build/ and module build products)
+	$(Q)rm -rf $(BUILD)
+	$(Q)rm -f *.o *.ko *.mod *.mod.c *.mod.o .*.cmd .*.d modules.order Module.symvers \
+		.module-common.o .cache.mk
+	$(Q)find src \( -name '*.o' -o -name '.*.cmd' -o -name '*.d' -o -name '*.rmeta' \
+		-o -name bindings_generated.rs \) -delete 2>/dev/null || true
