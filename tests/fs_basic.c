@@ -351,6 +351,43 @@ TEST_F_TIMEOUT(fs, large_file_64m, 300)
 
 /* ------------------------------------------------------------ mappings */
 
+/*
+ * Nothing backs these pages but memory: reclaim must keep them. drop_caches
+ * drops every clean page cache page it can, and data written through write()
+ * and through a shared mapping must still read back afterwards.
+ */
+TEST_F(fs, data_survives_drop_caches)
+{
+	const size_t len = 4 << 20;
+	char *buf, *map;
+	int fd, dc;
+
+	buf = malloc(len);
+	ASSERT_NE(NULL, buf);
+	fd = openat(self->dfd, "resident", O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0644);
+	ASSERT_GE(fd, 0);
+	fill_pattern(buf, len, 0, 0xdc);
+	ASSERT_EQ((ssize_t)len, write(fd, buf, len));
+	ASSERT_EQ(0, ftruncate(fd, 2 * len));
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, len);
+	ASSERT_NE(MAP_FAILED, map);
+	fill_pattern(map, len, len, 0xdc);
+	ASSERT_EQ(0, munmap(map, len));
+
+	sync();
+	dc = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	ASSERT_GE(dc, 0);
+	ASSERT_EQ(1, write(dc, "3", 1));
+	close(dc);
+
+	ASSERT_EQ((ssize_t)len, pread(fd, buf, len, 0));
+	EXPECT_EQ(-1, check_pattern(buf, len, 0, 0xdc));
+	ASSERT_EQ((ssize_t)len, pread(fd, buf, len, len));
+	EXPECT_EQ(-1, check_pattern(buf, len, len, 0xdc));
+	close(fd);
+	free(buf);
+}
+
 TEST_F(fs, mmap_shared_coherent_with_read_write)
 {
 	ssize_t size = 4 * self->page;
