@@ -2,19 +2,25 @@
 
 //! rust_shmem: the kernel's shared-memory filesystem (tmpfs, `mm/shmem.c`) rebuilt in Rust.
 //!
-//! Module init registers the `rust_shmem` filesystem type and mounts it internally (the
-//! `shm_mnt` of `mm/shmem.c`); exit undoes both in reverse.
+//! Module init registers the `rust_shmem` filesystem type, mounts it internally (the `shm_mnt` of
+//! `mm/shmem.c`), publishes the setup API on that mount and registers `/dev/rust_shmem_zero`;
+//! exit undoes it all in reverse.
 
 #[path = "src/bindings.rs"]
 mod bindings;
 #[path = "src/fs/mod.rs"]
 mod fs;
+#[path = "src/setup.rs"]
+mod setup;
 #[path = "src/vfs/mod.rs"]
 mod vfs;
+#[path = "src/zero.rs"]
+mod zero;
 
 use fs::RustShmem;
 use kernel::prelude::*;
-use vfs::{inode_cache::InodeCacheGuard, mount::KernMount, FsRegistration};
+use setup::SetupApi;
+use vfs::{inode_cache::InodeCacheGuard, misc::MiscRegistration, mount::KernMount, FsRegistration};
 
 module! {
     type: RustShmemModule,
@@ -27,6 +33,9 @@ module! {
 /// The module's state. Fields drop in declaration order, the reverse of init.
 #[pin_data]
 struct RustShmemModule {
+    #[pin]
+    zero_device: MiscRegistration,
+    _setup_api: SetupApi,
     internal_mount: KernMount,
     #[pin]
     fs_type: FsRegistration<RustShmem>,
@@ -41,6 +50,11 @@ impl kernel::InPlaceModule for RustShmemModule {
             // SAFETY: `fs_type` is initialised above and pinned in `this`; it is dropped only
             // after `internal_mount`.
             internal_mount: KernMount::new(unsafe { &(*this.as_ptr()).fs_type }, module)?,
+            // SAFETY: Both are initialised above and dropped after `_setup_api`.
+            _setup_api: unsafe {
+                SetupApi::publish(&(*this.as_ptr()).fs_type, &(*this.as_ptr()).internal_mount)
+            },
+            zero_device <- zero::register(),
         })
     }
 }

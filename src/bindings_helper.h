@@ -7,6 +7,8 @@
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
 #include <linux/statfs.h>
+#include <linux/mman.h>
+#include <linux/falloc.h>
 #include "helpers.h"
 
 /* Macro constants bindgen cannot evaluate on its own (BIT(), casts): bound as typed consts. */
@@ -18,3 +20,7 @@ const gfp_t RUST_SHMEM_GFP_HIGHUSER = GFP_HIGHUSER;
 const loff_t RUST_SHMEM_MAX_LFS_FILESIZE = MAX_LFS_FILESIZE;
 const int RUST_SHMEM_ENOPARAM = ENOPARAM;
 const slab_flags_t RUST_SHMEM_SLAB_ACCOUNT = SLAB_ACCOUNT;
+const int RUST_SHMEM_IOCB_NOWAIT = IOCB_NOWAIT;
+const unsigned long RUST_SHMEM_MAP_SHARED = MAP_SHARED;
+const int RUST_SHMEM_FALLOC_FL_KEEP_SIZE = FALLOC_FL_KEEP_SIZE;
+const int RUST_SHMEM_FALLOC_FL_PUNCH_HOLE = FALLOC_FL_PUNCH_HOLE;

@@ -6,10 +6,20 @@
 #include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/mount.h>
 #include <linux/pagemap.h>
 #include <linux/security.h>
 
+#include <linux/rust_shmem.h>
+
 #include "helpers.h"
+
+/* The setup API is implemented in Rust (src/setup.rs); only the exports are made here. */
+EXPORT_SYMBOL_GPL(rust_shmem_file_setup);
+EXPORT_SYMBOL_GPL(rust_shmem_kernel_file_setup);
+EXPORT_SYMBOL_GPL(rust_shmem_file_setup_with_mnt);
+EXPORT_SYMBOL_GPL(rust_shmem_zero_setup);
+EXPORT_SYMBOL_GPL(rust_shmem_zero_setup_desc);
 
 void rust_shmem_mapping_set_unevictable(struct address_space *mapping)
 {
@@ -45,4 +55,24 @@ unsigned long rust_shmem_totalram_pages(void)
 void rust_shmem_inode_touch_dir(struct inode *dir)
 {
 	inode_set_mtime_to_ts(dir, inode_set_ctime_current(dir));
+}
+
+bool rust_shmem_is_idmapped_mnt(const struct vfsmount *mnt)
+{
+	return is_idmapped_mnt(mnt);
+}
+
+void rust_shmem_cond_resched(void)
+{
+	cond_resched();
+}
+
+void rust_shmem_inode_lock(struct inode *inode)
+{
+	inode_lock(inode);
+}
+
+void rust_shmem_inode_unlock(struct inode *inode)
+{
+	inode_unlock(inode);
 }

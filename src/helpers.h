@@ -11,6 +11,7 @@
 struct address_space;
 struct inode;
 struct qstr;
+struct vfsmount;
 
 void rust_shmem_mapping_set_unevictable(struct address_space *mapping);
 void rust_shmem_mapping_set_gfp_mask(struct address_space *mapping, gfp_t mask);
@@ -20,5 +21,10 @@ unsigned long rust_shmem_totalram_pages(void);
 void rust_shmem_inode_touch_dir(struct inode *dir);
 int rust_shmem_security_inode_init_security(struct inode *inode, struct inode *dir,
 					    const struct qstr *qstr);
+
+void rust_shmem_cond_resched(void);
+void rust_shmem_inode_lock(struct inode *inode);
+void rust_shmem_inode_unlock(struct inode *inode);
+bool rust_shmem_is_idmapped_mnt(const struct vfsmount *mnt);
 
 #endif /* RUST_SHMEM_HELPERS_H */

@@ -2,8 +2,10 @@
 
 //! Regular files: data lives in the page cache and nowhere else.
 
+use super::RustShmem;
 use crate::bindings;
-use kernel::module::this_module;
+use crate::vfs::file::file_inode;
+use kernel::{module::this_module, prelude::*};
 
 /// Page-cache operations of rust_shmem files.
 ///
@@ -24,12 +26,46 @@ pub(crate) const FILE_OPS: bindings::file_operations = bindings::file_operations
     fsync: Some(bindings::noop_fsync),
     splice_read: Some(bindings::filemap_splice_read),
     splice_write: Some(bindings::iter_file_splice_write),
+    fallocate: Some(fallocate),
     ..pin_init::zeroed()
 };
+
+/// `fallocate`: punching holes (which `madvise(MADV_REMOVE)` also uses). Preallocation needs block
+/// accounting to keep its promise of no later `ENOSPC`, so it is refused until that exists.
+///
+/// # Safety
+///
+/// `file_operations::fallocate`: a live file of ours.
+unsafe extern "C" fn fallocate(
+    file: *mut bindings::file,
+    mode: c_int,
+    offset: i64,
+    len: i64,
+) -> c_long {
+    const PUNCH: c_int =
+        bindings::RUST_SHMEM_FALLOC_FL_PUNCH_HOLE | bindings::RUST_SHMEM_FALLOC_FL_KEEP_SIZE;
+    if mode != PUNCH {
+        return EOPNOTSUPP.to_errno() as c_long;
+    }
+    // SAFETY: The VFS passes a live file of ours.
+    let inode = unsafe { file_inode::<RustShmem>(file) };
+    // `vfs_fallocate` checked that `offset + len` neither overflows nor passes the size limit.
+    inode.punch_hole(offset, offset + len - 1);
+    0
+}
 
 /// Inode operations of regular files: `setattr` truncates the page cache on size changes.
 pub(crate) const FILE_INODE_OPS: bindings::inode_operations = bindings::inode_operations {
     setattr: Some(bindings::simple_setattr),
     getattr: Some(bindings::simple_getattr),
+    ..pin_init::zeroed()
+};
+
+/// VMA operations of shared anonymous mappings made by the zero setup: the generic page-cache
+/// fault paths (`generic_file_vm_ops`, which the kernel does not export).
+pub(crate) const ANON_VM_OPS: bindings::vm_operations_struct = bindings::vm_operations_struct {
+    fault: Some(bindings::filemap_fault),
+    map_pages: Some(bindings::filemap_map_pages),
+    page_mkwrite: Some(bindings::filemap_page_mkwrite),
     ..pin_init::zeroed()
 };

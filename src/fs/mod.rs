@@ -3,8 +3,8 @@
 //! rust_shmem, the filesystem: tmpfs's policy on top of the [`crate::vfs`] layer.
 
 mod dir;
-mod file;
-mod inode;
+pub(crate) mod file;
+pub(crate) mod inode;
 pub(crate) mod options;
 mod super_block;
 

@@ -118,6 +118,18 @@ impl<T: FileSystem> Inode<T> {
         unsafe { bindings::inc_nlink(self.as_raw()) };
     }
 
+    /// Drops the bytes `start..=end` from the page cache, unmapping them from every process
+    /// first: a hole, which reads back as zeros (`truncate_pagecache_range`). Takes the inode
+    /// lock, so the caller must not hold it.
+    pub(crate) fn punch_hole(&self, start: i64, end: i64) {
+        // SAFETY: The inode is valid; the lock serialises us with writers and truncation.
+        unsafe {
+            bindings::rust_shmem_inode_lock(self.as_raw());
+            bindings::truncate_pagecache_range(self.as_raw(), start, end);
+            bindings::rust_shmem_inode_unlock(self.as_raw());
+        }
+    }
+
     /// Sets mtime and ctime to now, after the directory's contents changed.
     pub(crate) fn touch_dir(&self) {
         // SAFETY: The inode is valid; the VFS holds the directory lock in every caller.
@@ -175,6 +187,17 @@ impl<T: FileSystem> NewInode<T> {
         unsafe {
             (*self.raw()).i_uid = uid.raw();
             (*self.raw()).i_gid = gid.raw();
+        }
+    }
+
+    /// Makes the inode an unlinked file of `size` bytes with extra `S_*` flags, as handed out by
+    /// the setup API.
+    pub(crate) fn init_unlinked(&mut self, size: i64, flags: u32) {
+        // SAFETY: The inode is valid and exclusively ours.
+        unsafe {
+            (*self.raw()).i_flags |= flags;
+            (*self.raw()).i_size = size;
+            bindings::clear_nlink(self.raw());
         }
     }
 

@@ -9,10 +9,12 @@
 
 pub(crate) mod dentry;
 pub(crate) mod dir_ops;
+pub(crate) mod file;
 pub(crate) mod fs_context;
 pub(crate) mod fs_type;
 pub(crate) mod inode;
 pub(crate) mod inode_cache;
+pub(crate) mod misc;
 pub(crate) mod mount;
 pub(crate) mod params;
 pub(crate) mod super_block;

@@ -3,10 +3,57 @@
 //! The internal mount of a filesystem type (`kern_mount`), like `shm_mnt`.
 
 use crate::bindings;
-use core::ptr::NonNull;
-use kernel::{error::from_err_ptr, prelude::*, ThisModule};
+use core::{ops::Deref, ptr::NonNull};
+use kernel::{error::from_err_ptr, prelude::*, types::Opaque, ThisModule};
 
-use super::{FileSystem, FsRegistration};
+use super::{FileSystem, FsRegistration, SuperBlock};
+
+/// A mount (`struct vfsmount`) someone lent us.
+///
+/// # Invariants
+///
+/// The wrapped mount is live for the lifetime of every reference to this type.
+#[repr(transparent)]
+pub(crate) struct Mount(Opaque<bindings::vfsmount>);
+
+impl Mount {
+    /// Creates a reference from a raw pointer.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to a live mount that stays live for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::vfsmount) -> &'a Self {
+        // SAFETY: Transparent wrapper; the caller guarantees liveness for `'a`.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// Returns the raw pointer.
+    pub(crate) fn as_raw(&self) -> *mut bindings::vfsmount {
+        self.0.get()
+    }
+
+    /// Whether the mount has an idmapping other than the identity.
+    pub(crate) fn is_idmapped(&self) -> bool {
+        // SAFETY: The mount is live by the type invariant.
+        unsafe { bindings::rust_shmem_is_idmapped_mnt(self.as_raw()) }
+    }
+
+    /// The mount's superblock, if the mount is one of filesystem type `fs`.
+    pub(crate) fn super_block<T: FileSystem>(
+        &self,
+        fs: *const bindings::file_system_type,
+    ) -> Option<&SuperBlock<T>> {
+        // SAFETY: A live mount has a live superblock for as long as the mount lives.
+        let sb = unsafe { (*self.as_raw()).mnt_sb };
+        // SAFETY: As above; `s_type` is set at creation and never changes.
+        if unsafe { (*sb).s_type }.cast_const() != fs {
+            return None;
+        }
+        // SAFETY: The superblock is of type `fs`, which is `T`'s, so its `s_fs_info` holds a
+        // `T::SbInfo` for as long as it is mounted.
+        Some(unsafe { SuperBlock::from_raw(sb) })
+    }
+}
 
 /// An internal mount, unmounted on drop.
 ///
@@ -43,6 +90,15 @@ impl KernMount {
         unsafe { bindings::module_put(module.as_ptr()) };
         // INVARIANT: The mount is live and its module reference has been dropped.
         Ok(Self { mnt, module })
+    }
+}
+
+impl Deref for KernMount {
+    type Target = Mount;
+
+    fn deref(&self) -> &Mount {
+        // SAFETY: The mount is live until `drop`.
+        unsafe { Mount::from_raw(self.mnt.as_ptr()) }
     }
 }
 

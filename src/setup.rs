@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The kernel-facing API (`include/linux/rust_shmem.h`): unlinked files on rust_shmem
+//! (`shmem_file_setup` and friends) and shared anonymous mappings backed by them
+//! (`shmem_zero_setup`), exported to other modules by `src/helpers.c`.
+
+use crate::bindings;
+use crate::fs::{file, inode::new_inode, RustShmem};
+use crate::vfs::{file::FileRef, inode::Idmap, mount::Mount, FsRegistration};
+use core::ptr;
+use kernel::{
+    prelude::*,
+    sync::atomic::{Acquire, Atomic, Release},
+};
+
+/// The internal mount and the filesystem type, published while the module is live.
+static INTERNAL_MOUNT: Atomic<*mut bindings::vfsmount> = Atomic::new(ptr::null_mut());
+static FS_TYPE: Atomic<*mut bindings::file_system_type> = Atomic::new(ptr::null_mut());
+
+/// Publishes the internal mount for the setup API; withdraws it when dropped.
+///
+/// # Invariants
+///
+/// While this object lives, `INTERNAL_MOUNT` points to a live rust_shmem mount and `FS_TYPE` to
+/// the registered rust_shmem type.
+pub(crate) struct SetupApi(());
+
+impl SetupApi {
+    /// Publishes `mnt`, a mount of `fs`. Both must outlive the returned guard.
+    pub(crate) fn publish(fs: &FsRegistration<RustShmem>, mnt: &Mount) -> Self {
+        FS_TYPE.store(fs.as_raw(), Release);
+        // INVARIANT: The caller keeps both alive for the guard's life.
+        INTERNAL_MOUNT.store(mnt.as_raw(), Release);
+        Self(())
+    }
+}
+
+impl Drop for SetupApi {
+    fn drop(&mut self) {
+        INTERNAL_MOUNT.store(ptr::null_mut(), Release);
+    }
+}
+
+/// `__shmem_file_setup`: an unlinked regular file of `size` bytes on `mnt`.
+///
+/// Unlike tmpfs, the size is not charged to the commit limit whatever `VMA_NORESERVE_BIT` says:
+/// the accounting (`__vm_enough_memory`, `vm_unacct_memory`, `vm_committed_as`) is not exported
+/// to modules, so every file behaves as if made with `VMA_NORESERVE_BIT`.
+fn file_setup(
+    mnt: &Mount,
+    name: &CStr,
+    size: i64,
+    _flags: &bindings::vma_flags_t,
+    i_flags: u32,
+) -> Result<FileRef> {
+    if !(0..=bindings::RUST_SHMEM_MAX_LFS_FILESIZE).contains(&size) || mnt.is_idmapped() {
+        return Err(EINVAL);
+    }
+    let sb = mnt
+        .super_block::<RustShmem>(FS_TYPE.load(Acquire))
+        .ok_or(EINVAL)?;
+    let mode = (bindings::S_IFREG | bindings::S_IRWXUGO) as u16;
+    let mut inode = new_inode(sb, Idmap::none(), None, mode, 0)?;
+    inode.init_unlinked(size, i_flags);
+    inode.into_pseudo_file(mnt, name, &file::FILE_OPS)
+}
+
+/// The internal mount, while the module is live.
+fn internal_mount() -> Result<&'static Mount> {
+    let mnt = INTERNAL_MOUNT.load(Acquire);
+    if mnt.is_null() {
+        return Err(ENODEV);
+    }
+    // SAFETY: Published by `SetupApi`, which the module drops only after every user of the
+    // exported API (modules that link to it hold a reference on us) and of the zero device
+    // (deregistered first) is gone.
+    Ok(unsafe { Mount::from_raw(mnt) })
+}
+
+/// Converts a setup result for C: the file, or an `ERR_PTR`.
+fn to_file_ptr(file: Result<FileRef>) -> *mut bindings::file {
+    match file {
+        Ok(file) => file.into_raw(),
+        // SAFETY: `ERR_PTR` only encodes the error number.
+        Err(e) => unsafe { bindings::ERR_PTR(e.to_errno() as c_long) }.cast(),
+    }
+}
+
+/// Shared by the exported setup functions.
+///
+/// # Safety
+///
+/// `mnt` must be a live mount and `name` a valid NUL-terminated string.
+unsafe fn setup_export(
+    mnt: &Mount,
+    name: *const c_char,
+    size: bindings::loff_t,
+    flags: &bindings::vma_flags_t,
+    i_flags: u32,
+) -> *mut bindings::file {
+    // SAFETY: The caller passes a valid string.
+    let name = unsafe { CStr::from_char_ptr(name) };
+    to_file_ptr(file_setup(mnt, name, size, flags, i_flags))
+}
+
+/// `shmem_file_setup` on the internal mount.
+///
+/// # Safety
+///
+/// `name` must be a valid NUL-terminated string.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rust_shmem_file_setup(
+    name: *const c_char,
+    size: bindings::loff_t,
+    flags: bindings::vma_flags_t,
+) -> *mut bindings::file {
+    match internal_mount() {
+        // SAFETY: The mount is live and the caller passes a valid name.
+        Ok(mnt) => unsafe { setup_export(mnt, name, size, &flags, 0) },
+        Err(e) => to_file_ptr(Err(e)),
+    }
+}
+
+/// `shmem_kernel_file_setup`: as [`rust_shmem_file_setup`], with an `S_PRIVATE` inode.
+///
+/// # Safety
+///
+/// `name` must be a valid NUL-terminated string.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rust_shmem_kernel_file_setup(
+    name: *const c_char,
+    size: bindings::loff_t,
+    flags: bindings::vma_flags_t,
+) -> *mut bindings::file {
+    match internal_mount() {
+        // SAFETY: The mount is live and the caller passes a valid name.
+        Ok(mnt) => unsafe { setup_export(mnt, name, size, &flags, bindings::S_PRIVATE) },
+        Err(e) => to_file_ptr(Err(e)),
+    }
+}
+
+/// `shmem_file_setup_with_mnt`: as [`rust_shmem_file_setup`], on `mnt`.
+///
+/// # Safety
+///
+/// `mnt` must be a live mount (or an `ERR_PTR`) and `name` a valid NUL-terminated string.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rust_shmem_file_setup_with_mnt(
+    mnt: *mut bindings::vfsmount,
+    name: *const c_char,
+    size: bindings::loff_t,
+    flags: bindings::vma_flags_t,
+) -> *mut bindings::file {
+    // Like the C API, pass an error pointer through (callers chain `kern_mount`).
+    if mnt.is_null() || (mnt as usize) >= (-(bindings::MAX_ERRNO as isize)) as usize {
+        return mnt.cast();
+    }
+    // SAFETY: The caller passes a live mount and a valid name.
+    unsafe { setup_export(Mount::from_raw(mnt), name, size, &flags, 0) }
+}
+
+/// `__shmem_zero_setup`: the file behind a shared anonymous mapping of `start..end`.
+fn zero_file(start: c_ulong, end: c_ulong, flags: &bindings::vma_flags_t) -> Result<FileRef> {
+    let size = i64::try_from(end - start).map_err(|_| EINVAL)?;
+    // Only reachable through its mapping, so no LSM checks on it: the kernel-file flavour.
+    file_setup(
+        internal_mount()?,
+        c"dev/zero",
+        size,
+        flags,
+        bindings::S_PRIVATE,
+    )
+}
+
+/// `shmem_zero_setup`: makes `vma` a shared anonymous mapping backed by rust_shmem.
+///
+/// # Safety
+///
+/// `vma` must be a VMA being set up by `mmap`, with the mmap lock held.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rust_shmem_zero_setup(vma: *mut bindings::vm_area_struct) -> c_int {
+    // SAFETY: The caller passes a VMA under construction that we may read and modify.
+    let (start, end, flags) = unsafe {
+        let range = &(*vma).__bindgen_anon_1.__bindgen_anon_1;
+        (range.vm_start, range.vm_end, (*vma).__bindgen_anon_2.flags)
+    };
+    match zero_file(start, end, &flags) {
+        Ok(file) => {
+            // SAFETY: As above; the VMA's old file reference is ours to drop.
+            unsafe {
+                if !(*vma).vm_file.is_null() {
+                    bindings::fput((*vma).vm_file);
+                }
+                (*vma).vm_file = file.into_raw();
+                (*vma).vm_ops = &file::ANON_VM_OPS;
+            }
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// `shmem_zero_setup_desc`: as [`rust_shmem_zero_setup`], from an `mmap_prepare` hook.
+///
+/// # Safety
+///
+/// `desc` must be the descriptor of a mapping being prepared.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rust_shmem_zero_setup_desc(
+    desc: *mut bindings::vm_area_desc,
+) -> c_int {
+    // SAFETY: The caller passes a valid descriptor that we may read and modify.
+    let desc = unsafe { &mut *desc };
+    match zero_file(desc.start, desc.end, &desc.vma_flags) {
+        Ok(file) => {
+            // The mmap code takes over the file reference and drops the device's.
+            desc.vm_file = file.into_raw();
+            desc.vm_ops = &file::ANON_VM_OPS;
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
+}

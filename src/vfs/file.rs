@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Files made by the filesystem itself: unlinked "pseudo" files handed to other kernel code.
+
+use crate::bindings;
+use core::{mem::ManuallyDrop, ptr::NonNull};
+use kernel::{error::from_err_ptr, prelude::*};
+
+use super::{mount::Mount, FileSystem, Inode, NewInode};
+
+/// An owned reference to a `struct file`, dropped with `fput`.
+///
+/// # Invariants
+///
+/// `file` is a live file on which we own one reference.
+pub(crate) struct FileRef(NonNull<bindings::file>);
+
+impl FileRef {
+    /// Gives the reference to the caller (the C side that asked for a file).
+    pub(crate) fn into_raw(self) -> *mut bindings::file {
+        ManuallyDrop::new(self).0.as_ptr()
+    }
+}
+
+impl Drop for FileRef {
+    fn drop(&mut self) {
+        // SAFETY: We own one reference by the type invariant.
+        unsafe { bindings::fput(self.0.as_ptr()) };
+    }
+}
+
+/// Returns the inode of a file of filesystem `T`.
+///
+/// # Safety
+///
+/// `file` must be a live file whose inode belongs to `T`, and the reference must not outlive it.
+pub(crate) unsafe fn file_inode<'a, T: FileSystem>(file: *mut bindings::file) -> &'a Inode<T> {
+    // SAFETY: A live file pins its inode; the caller vouches for the filesystem.
+    unsafe { Inode::from_raw((*file).f_inode) }
+}
+
+impl<T: FileSystem> NewInode<T> {
+    /// Opens the inode read-write as an unlinked file named `name` on `mnt`
+    /// (`alloc_file_pseudo`), with operations `fops`.
+    ///
+    /// The file holds a reference on `fops.owner`, like `anon_inode_getfile`: `alloc_file_pseudo`
+    /// takes none, but the last `fput` drops one, and the module must stay while the file lives.
+    pub(crate) fn into_pseudo_file(
+        self,
+        mnt: &Mount,
+        name: &CStr,
+        fops: &'static bindings::file_operations,
+    ) -> Result<FileRef> {
+        // SAFETY: Taking a reference on a module that is live (the caller's code is running).
+        if !fops.owner.is_null() && !unsafe { bindings::try_module_get(fops.owner) } {
+            return Err(ENOENT);
+        }
+        let inode = ManuallyDrop::new(self);
+        // SAFETY: The inode is valid and ours; `mnt` is a live mount of its superblock; `name`
+        // is a valid string. On success our inode reference moves into the file.
+        let file = from_err_ptr(unsafe {
+            bindings::alloc_file_pseudo(
+                inode.as_inode().as_raw(),
+                mnt.as_raw(),
+                name.as_char_ptr(),
+                bindings::O_RDWR as c_int,
+                fops,
+            )
+        })
+        .and_then(|file| NonNull::new(file).ok_or(ENOMEM));
+        match file {
+            // INVARIANT: `alloc_file_pseudo` returned a new file with one reference.
+            Ok(file) => Ok(FileRef(file)),
+            Err(e) => {
+                // Failure leaves our inode reference with us: release it and the module.
+                drop(ManuallyDrop::into_inner(inode));
+                if !fops.owner.is_null() {
+                    // SAFETY: Gives back the reference taken above.
+                    unsafe { bindings::module_put(fops.owner) };
+                }
+                Err(e)
+            }
+        }
+    }
+}
