@@ -12,6 +12,8 @@
 #   make run       all of the above, then boot the guest and run the shared-memory demo
 #   make check     deps, kernel, lint (which builds the module), tests, image, then boot the guest and
 #                  run every test: TAP on stdout, last line "N passed, N failed"; fails on any failure
+#   make bench     boot the guest and compare rust_shmem with tmpfs and /dev/zero (tests/bench.c):
+#                  throughput on both and the ratio, per workload; not a test
 #   make shell     boot the guest with the module mounted on /dev/shm and give an interactive shell
 #   make clean     remove build/ and the module's build products (never the kernel cache)
 #
@@ -54,7 +56,7 @@ MODULE_FLAGS :=
 # Crate files for rustfmt: the root (rustfmt follows its `mod` declarations into src/).
 CRATE_ROOT := rust_shmem.rs
 
-.PHONY: all deps kernel module lint tests image run check shell clean
+.PHONY: all deps kernel module lint tests image run check bench shell clean
 all: module
 
 deps:
@@ -96,6 +98,9 @@ run: image
 check: MODULE_FLAGS := $(LINT_FLAGS)
 check: lint image
 	$(Q)$(BOOT) -m check $(if $(TESTS),-t $(TESTS))
+
+bench: image
+	$(Q)$(BOOT) -m bench
 
 shell: image
 	$(Q)$(BOOT) -m shell

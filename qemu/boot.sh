@@ -4,7 +4,8 @@
 # Usage: boot.sh -k BZIMAGE [-i INITRAMFS] [-m run|check|shell] [-t a,b] [-o OUTDIR]
 #   -k  kernel image (arch/x86/boot/bzImage of the dir qemu/kernel.sh prints)
 #   -i  initramfs (default build/initramfs.cpio.gz)
-#   -m  guest mode: run (the demo), check (the tests), shell (interactive); default run
+#   -m  guest mode: run (the demo), check (the tests), bench (tests/bench.c), shell (interactive);
+#       default run. RUST_SHMEM_MEM sets the guest memory (default 2G; bench: 4G)
 #   -t  comma-separated subset of test binaries (check mode)
 #   -o  directory for console.log, tests.tap and result (default build)
 # Environment:
@@ -43,16 +44,19 @@ done
 [ -n "$kernel" ] || die "boot.sh: -k BZIMAGE is required"
 [ -f "$kernel" ] || die "kernel image not found: $kernel"
 [ -f "$initrd" ] || die "initramfs not found: $initrd (run 'make image')"
-case $mode in run | check | shell) ;; *) die "unknown mode '$mode' (run, check or shell)" ;; esac
+case $mode in run | check | bench | shell) ;; *) die "unknown mode '$mode' (run, check, bench or shell)" ;; esac
 # The subset travels on the kernel command line: keep it to plain names.
 [[ "$tests" =~ ^[A-Za-z0-9_,-]*$ ]] || die "bad test list '$tests' (comma-separated names)"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run qemu/deps.sh"
 
 case $mode in
 check) timeout_s=${RUST_SHMEM_TIMEOUT:-1200} ;;
+bench) timeout_s=${RUST_SHMEM_TIMEOUT:-2400} ;;
 run) timeout_s=${RUST_SHMEM_TIMEOUT:-300} ;;
 shell) timeout_s=${RUST_SHMEM_TIMEOUT:-0} ;;
 esac
+mem=${RUST_SHMEM_MEM:-2G}
+[ "$mode" != bench ] || mem=${RUST_SHMEM_MEM:-4G}
 [[ "$timeout_s" =~ ^[0-9]+$ ]] || die "RUST_SHMEM_TIMEOUT must be a number of seconds"
 
 mkdir -p "$outdir"
@@ -65,6 +69,9 @@ result=$outdir/result
 # which -no-reboot turns into a qemu exit, instead of waiting for the wall-clock timeout.
 append="console=ttyS0 loglevel=5 panic=-1 log_buf_len=4M RS_MODE=$mode"
 [ -z "$tests" ] || append+=" RS_TESTS=$tests"
+for v in RS_BENCH_MB RS_BENCH_FILES RS_BENCH_REPS; do
+	[ -z "${!v:-}" ] || append+=" $v=${!v}"
+done
 [ "${RUST_SHMEM_NO_MODULE:-0}" != 1 ] || append+=" RS_NOMOD=1"
 [ -z "${RUST_SHMEM_APPEND:-}" ] || append+=" $RUST_SHMEM_APPEND"
 
@@ -87,7 +94,7 @@ qemu_cmd() { # $1 = kvm|tcg
 		con=(-chardev "stdio,id=con,mux=on,signal=off,logfile=$console"
 			-serial chardev:con -mon chardev=con,mode=readline)
 	fi
-	qemu=(qemu-system-x86_64 -M pc "${accel_args[@]}" -m 2G -smp 2 -nodefaults -nographic -no-reboot
+	qemu=(qemu-system-x86_64 -M pc "${accel_args[@]}" -m "$mem" -smp 2 -nodefaults -nographic -no-reboot
 		-kernel "$kernel" -initrd "$initrd" -append "$append"
 		"${con[@]}"
 		-chardev "file,id=tap,path=$tap,append=on" -serial chardev:tap
@@ -140,7 +147,7 @@ wait_guest() {
 accel=tcg
 if kvm_usable; then accel=kvm; fi
 stream=
-case $mode in run) stream=$console ;; check) stream=$tap ;; esac
+case $mode in run) stream=$console ;; check | bench) stream=$tap ;; esac
 
 t0=$(date +%s)
 if [ "$mode" = shell ]; then

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * make bench: rust_shmem side by side with the kernel's own implementations in one guest.
+ * Not a test: it prints each workload's throughput on both and the ratio rust_shmem/reference
+ * (higher is better for rust_shmem; 1.00 is parity). Each pair runs REPS times, alternating
+ * which side goes first, and the best time of each side counts.
+ *
+ * Environment: RS_BENCH_MB (size of the big file and mapping, default 1024), RS_BENCH_FILES
+ * (create+unlink count, default 100000), RS_BENCH_REPS (default 3).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MiB (1UL << 20)
+
+static size_t big_mb = 1024, nfiles = 100000;
+static int reps = 3;
+static long page;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "bench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+/* One side of a comparison: a directory on a mount, or a zero device. */
+struct side {
+	const char *name;
+	const char *dir;	/* file workloads */
+	const char *dev;	/* device workloads */
+};
+
+typedef double (*workload)(const struct side *s);	/* returns seconds */
+
+static char *path_in(const struct side *s, const char *name)
+{
+	static char buf[256];
+
+	snprintf(buf, sizeof(buf), "%s/%s", s->dir, name);
+	return buf;
+}
+
+static double seq_write(const struct side *s)
+{
+	char *buf = malloc(MiB);
+	double t;
+	size_t i;
+	int fd;
+
+	memset(buf, 0x5a, MiB);
+	unlink(path_in(s, "big"));
+	fd = open(path_in(s, "big"), O_CREAT | O_RDWR | O_TRUNC, 0644);
+	if (fd < 0)
+		die("open big");
+	t = now();
+	for (i = 0; i < big_mb; i++)
+		if (write(fd, buf, MiB) != (ssize_t)MiB)
+			die("write");
+	t = now() - t;
+	close(fd);
+	free(buf);
+	return t;
+}
+
+static double seq_read(const struct side *s)
+{
+	char *buf = malloc(MiB);
+	double t;
+	size_t i;
+	int fd = open(path_in(s, "big"), O_RDONLY);
+
+	if (fd < 0)
+		die("open big");
+	t = now();
+	for (i = 0; i < big_mb; i++)
+		if (read(fd, buf, MiB) != (ssize_t)MiB)
+			die("read");
+	t = now() - t;
+	close(fd);
+	free(buf);
+	return t;
+}
+
+#define RAND_OPS 65536
+
+static double rand_4k(const struct side *s)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ULL, pages = big_mb * MiB / 4096;
+	char buf[4096];
+	double t;
+	int i, fd = open(path_in(s, "big"), O_RDWR);
+
+	if (fd < 0)
+		die("open big");
+	memset(buf, 7, sizeof(buf));
+	t = now();
+	for (i = 0; i < RAND_OPS; i++) {
+		off_t off;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		off = (off_t)(x % pages) * 4096;
+		if ((i & 1 ? pwrite(fd, buf, 4096, off) : pread(fd, buf, 4096, off)) != 4096)
+			die("rand io");
+	}
+	t = now() - t;
+	close(fd);
+	return t;
+}
+
+static double mmap_fault(const struct side *s)
+{
+	size_t len = big_mb * MiB / 4, off;
+	double t;
+	char *p;
+	int fd;
+
+	unlink(path_in(s, "map"));
+	fd = open(path_in(s, "map"), O_CREAT | O_RDWR | O_TRUNC, 0644);
+	if (fd < 0 || ftruncate(fd, len))
+		die("map file");
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap");
+	t = now();
+	for (off = 0; off < len; off += page)
+		p[off] = 1;
+	t = now() - t;
+	munmap(p, len);
+	close(fd);
+	unlink(path_in(s, "map"));
+	return t;
+}
+
+static double create_unlink(const struct side *s)
+{
+	char name[64];
+	double t;
+	size_t i;
+
+	mkdir(path_in(s, "many"), 0755);
+	t = now();
+	for (i = 0; i < nfiles; i++) {
+		int fd;
+
+		snprintf(name, sizeof(name), "many/%zu", i);
+		fd = open(path_in(s, name), O_CREAT | O_EXCL | O_WRONLY, 0644);
+		if (fd < 0)
+			die("create");
+		close(fd);
+	}
+	for (i = 0; i < nfiles; i++) {
+		snprintf(name, sizeof(name), "many/%zu", i);
+		if (unlink(path_in(s, name)))
+			die("unlink");
+	}
+	t = now() - t;
+	rmdir(path_in(s, "many"));
+	return t;
+}
+
+static double zero_fault(const struct side *s)
+{
+	size_t len = big_mb * MiB, off;
+	int fd = open(s->dev, O_RDWR);
+	double t;
+	char *p;
+
+	if (fd < 0)
+		die(s->dev);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap zero");
+	t = now();
+	for (off = 0; off < len; off += page)
+		p[off] = 1;
+	t = now() - t;
+	munmap(p, len);
+	close(fd);
+	return t;
+}
+
+#define CYCLES 2000
+
+static double zero_cycle(const struct side *s)
+{
+	int i, fd = open(s->dev, O_RDWR);
+	double t;
+
+	if (fd < 0)
+		die(s->dev);
+	t = now();
+	for (i = 0; i < CYCLES; i++) {
+		char *p = mmap(NULL, MiB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		size_t off;
+
+		if (p == MAP_FAILED)
+			die("mmap zero");
+		for (off = 0; off < MiB; off += page)
+			p[off] = 1;
+		munmap(p, MiB);
+	}
+	t = now() - t;
+	close(fd);
+	return t;
+}
+
+/* Runs @fn on both sides, alternating the order, and prints work/second for each and the ratio. */
+static void compare(const char *name, workload fn, const struct side *ref,
+		    const struct side *ours, double work, const char *unit)
+{
+	double best_ref = 1e30, best_ours = 1e30;
+	int r;
+
+	for (r = 0; r < reps; r++) {
+		const struct side *first = r & 1 ? ours : ref, *second = r & 1 ? ref : ours;
+		double a = fn(first), b = fn(second);
+		double tr = first == ref ? a : b, to = first == ref ? b : a;
+
+		if (tr < best_ref)
+			best_ref = tr;
+		if (to < best_ours)
+			best_ours = to;
+	}
+	printf("%-14s %-22s %10.1f %s   %-22s %10.1f %s   ratio %.2f\n", name, ref->name,
+	       work / best_ref, unit, ours->name, work / best_ours, unit, best_ref / best_ours);
+	fflush(stdout);
+}
+
+static size_t env_num(const char *name, size_t def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtoul(v, NULL, 10) : def;
+}
+
+int main(void)
+{
+	struct side tmpfs = { "tmpfs", "/bench/tmpfs", "/dev/zero" };
+	struct side ours = { "rust_shmem", "/bench/rust_shmem", "/dev/rust_shmem_zero" };
+	char opts[64];
+	double mb;
+
+	big_mb = env_num("RS_BENCH_MB", big_mb);
+	nfiles = env_num("RS_BENCH_FILES", nfiles);
+	reps = (int)env_num("RS_BENCH_REPS", reps);
+	page = sysconf(_SC_PAGESIZE);
+	mb = (double)big_mb;
+
+	mkdir("/bench", 0755);
+	mkdir(tmpfs.dir, 0755);
+	mkdir(ours.dir, 0755);
+	/* Room for the big file and the mapping on the reference too (its default is half of RAM). */
+	snprintf(opts, sizeof(opts), "size=%zum", big_mb * 2);
+	if (mount("tmpfs", tmpfs.dir, "tmpfs", 0, opts))
+		die("mount tmpfs");
+	if (mount("rust_shmem", ours.dir, "rust_shmem", 0, NULL))
+		die("mount rust_shmem");
+
+	printf("# %zu MiB files and mappings, %zu files, best of %d, ratio = rust_shmem/reference\n",
+	       big_mb, nfiles, reps);
+	compare("seq_write", seq_write, &tmpfs, &ours, mb, "MiB/s");
+	compare("seq_read", seq_read, &tmpfs, &ours, mb, "MiB/s");
+	compare("rand_4k_rw", rand_4k, &tmpfs, &ours, RAND_OPS, "op/s ");
+	unlink(path_in(&tmpfs, "big"));
+	unlink(path_in(&ours, "big"));
+	compare("mmap_fault", mmap_fault, &tmpfs, &ours, mb / 4 * MiB / page, "pf/s ");
+	compare("create_unlink", create_unlink, &tmpfs, &ours, nfiles, "file/s");
+	tmpfs.name = "/dev/zero";
+	ours.name = "/dev/rust_shmem_zero";
+	compare("zero_fault", zero_fault, &tmpfs, &ours, mb * MiB / page, "pf/s ");
+	compare("zero_cycle", zero_cycle, &tmpfs, &ours, CYCLES, "cyc/s");
+
+	umount(tmpfs.dir);
+	umount(ours.dir);
+	return 0;
+}
