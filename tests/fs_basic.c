@@ -1650,3 +1650,215 @@ TEST_F(fs, fsconfig_error_messages)
 }
 
 TEST_HARNESS_MAIN
+
+/* ------------------------------------------------- namespace, against tmpfs */
+
+/* Runs the same namespace operations under @dfd, recording each directory's st_size. */
+static int dir_size_trace(int dfd, long *sizes)
+{
+	struct stat st;
+	int n = 0, fd;
+
+#define SNAP(path) ({ if (fstatat(dfd, path, &st, 0)) return -1; sizes[n++] = st.st_size; })
+	if (mkdirat(dfd, "d", 0755))
+		return -1;
+	SNAP("d");
+	fd = openat(dfd, "d/a", O_CREAT | O_WRONLY, 0644);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	SNAP("d");
+	if (mkdirat(dfd, "d/sub", 0755) || symlinkat("a", dfd, "d/l") ||
+	    mknodat(dfd, "d/fifo", S_IFIFO | 0644, 0))
+		return -1;
+	SNAP("d");
+	SNAP("d/sub");
+	if (linkat(dfd, "d/a", dfd, "d/b", 0))
+		return -1;
+	SNAP("d");
+	if (renameat(dfd, "d/b", dfd, "d/sub/b"))
+		return -1;
+	SNAP("d");
+	SNAP("d/sub");
+	if (renameat(dfd, "d/a", dfd, "d/sub/b"))	/* over an existing name */
+		return -1;
+	SNAP("d");
+	SNAP("d/sub");
+	if (unlinkat(dfd, "d/sub/b", 0) || unlinkat(dfd, "d/l", 0))
+		return -1;
+	SNAP("d");
+	SNAP("d/sub");
+	if (unlinkat(dfd, "d/sub", AT_REMOVEDIR))
+		return -1;
+	SNAP("d");
+#undef SNAP
+	return n;
+}
+
+TEST_F(fs, dir_sizes_match_tmpfs)
+{
+	long got[32], ref[32];
+	int n, i;
+
+	n = dir_size_trace(self->rfd, ref);
+	ASSERT_LT(0, n);
+	ASSERT_EQ(n, dir_size_trace(self->dfd, got));
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(ref[i], got[i]) TH_LOG("step %d", i);
+}
+
+TEST_F(fs, o_tmpfile_then_linkat)
+{
+	char path[64], buf[16];
+	struct stat st;
+	int fd;
+
+	fd = openat(self->dfd, ".", O_TMPFILE | O_RDWR, 0640);
+	ASSERT_LE(0, fd) TH_LOG("O_TMPFILE: %s", strerror(errno));
+	ASSERT_EQ(5, write(fd, "hello", 5));
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(0, (long)st.st_nlink);
+	EXPECT_EQ(0640, PERM(st));
+	EXPECT_EQ(S_IFREG, (int)(st.st_mode & S_IFMT));
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ASSERT_EQ(0, linkat(AT_FDCWD, path, self->dfd, "named", AT_SYMLINK_FOLLOW));
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(1, (long)st.st_nlink);
+	close(fd);
+	EXPECT_EQ(5, get_file(self->dfd, "named", buf, sizeof(buf)));
+	EXPECT_STREQ("hello", buf);
+	/* O_TMPFILE | O_EXCL cannot be linked. */
+	fd = openat(self->dfd, ".", O_TMPFILE | O_RDWR | O_EXCL, 0600);
+	ASSERT_LE(0, fd);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	EXPECT_EQ(ENOENT, ERRNO_OF(linkat(AT_FDCWD, path, self->dfd, "never", AT_SYMLINK_FOLLOW)));
+	close(fd);
+}
+
+TEST_F(fs, renameat2_flags)
+{
+	char buf[16];
+	struct stat st;
+
+	ASSERT_EQ(0, put_file(self->dfd, "x", "xx", 2, 0644));
+	ASSERT_EQ(0, put_file(self->dfd, "y", "yyy", 3, 0644));
+	EXPECT_EQ(EEXIST, ERRNO_OF(renameat2(self->dfd, "x", self->dfd, "y", RENAME_NOREPLACE)));
+	EXPECT_EQ(0, renameat2(self->dfd, "x", self->dfd, "z", RENAME_NOREPLACE));
+	EXPECT_EQ(0, renameat2(self->dfd, "z", self->dfd, "y", RENAME_EXCHANGE));
+	EXPECT_EQ(3, get_file(self->dfd, "z", buf, sizeof(buf)));
+	EXPECT_EQ(2, get_file(self->dfd, "y", buf, sizeof(buf)));
+	EXPECT_EQ(ENOENT, ERRNO_OF(renameat2(self->dfd, "z", self->dfd, "nope", RENAME_EXCHANGE)));
+	EXPECT_EQ(EINVAL, ERRNO_OF(renameat2(self->dfd, "z", self->dfd, "y",
+					     RENAME_EXCHANGE | RENAME_NOREPLACE)));
+	/* A whiteout is a 0:0 character device left under the old name. */
+	ASSERT_EQ(0, renameat2(self->dfd, "z", self->dfd, "moved", RENAME_WHITEOUT));
+	ASSERT_EQ(0, fstatat(self->dfd, "z", &st, AT_SYMLINK_NOFOLLOW));
+	EXPECT_EQ(S_IFCHR, (int)(st.st_mode & S_IFMT));
+	EXPECT_EQ(0, (long)st.st_rdev);
+	EXPECT_EQ(3, get_file(self->dfd, "moved", buf, sizeof(buf)));
+	/* And a directory can be exchanged with a file. */
+	ASSERT_EQ(0, mkdirat(self->dfd, "dir", 0755));
+	EXPECT_EQ(0, renameat2(self->dfd, "dir", self->dfd, "moved", RENAME_EXCHANGE));
+	ASSERT_EQ(0, fstatat(self->dfd, "moved", &st, 0));
+	EXPECT_TRUE(S_ISDIR(st.st_mode));
+	EXPECT_EQ(3, get_file(self->dfd, "dir", buf, sizeof(buf)));
+}
+
+TEST_F(fs, symlink_lengths_match_tmpfs)
+{
+	static const size_t lens[] = { 1, 126, 127, 128, 129, 4000, 4095, 4096 };
+	char *target = malloc(8192), *back = malloc(8192);
+	unsigned int i;
+
+	ASSERT_NE(NULL, target);
+	ASSERT_NE(NULL, back);
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		char name[32];
+		int e_ref, e_got;
+		struct stat st;
+
+		memset(target, 'a' + i, lens[i]);
+		target[lens[i]] = '\0';
+		snprintf(name, sizeof(name), "l%zu", lens[i]);
+		e_ref = ERRNO_OF(symlinkat(target, self->rfd, name));
+		e_got = ERRNO_OF(symlinkat(target, self->dfd, name));
+		EXPECT_EQ(e_ref, e_got) TH_LOG("length %zu", lens[i]);
+		if (e_got)
+			continue;
+		ASSERT_EQ((ssize_t)lens[i], readlinkat(self->dfd, name, back, 8192));
+		EXPECT_EQ(0, memcmp(target, back, lens[i]));
+		ASSERT_EQ(0, fstatat(self->dfd, name, &st, AT_SYMLINK_NOFOLLOW));
+		EXPECT_EQ((long)lens[i], (long)st.st_size);
+	}
+	free(target);
+	free(back);
+}
+
+TEST_F(fs, hard_links_count_as_inodes)
+{
+	int results[2][6], side, i;
+
+	for (side = 0; side < 2; side++) {
+		const char *fstype = side ? variant->fstype : "tmpfs";
+		char sub[128];
+		int dfd;
+
+		snprintf(sub, sizeof(sub), "%s/mnt", side ? self->dir : self->ref);
+		ASSERT_EQ(0, mkdir(sub, 0755));
+		ASSERT_EQ(0, mount(fstype, sub, fstype, 0, "nr_inodes=4"));
+		dfd = open(sub, O_RDONLY | O_DIRECTORY);
+		ASSERT_LE(0, dfd);
+		ASSERT_EQ(0, put_file(dfd, "f", "1", 1, 0644));
+		results[side][0] = ERRNO_OF(linkat(dfd, "f", dfd, "l1", 0));
+		results[side][1] = ERRNO_OF(linkat(dfd, "f", dfd, "l2", 0));
+		results[side][2] = ERRNO_OF(linkat(dfd, "f", dfd, "l3", 0));
+		results[side][3] = ERRNO_OF(unlinkat(dfd, "l1", 0));
+		results[side][4] = ERRNO_OF(linkat(dfd, "f", dfd, "l3", 0));
+		results[side][5] = ERRNO_OF(mkdirat(dfd, "d", 0755));
+		close(dfd);
+		ASSERT_EQ(0, umount(sub));
+	}
+	for (i = 0; i < 6; i++)
+		EXPECT_EQ(results[0][i], results[1][i]) TH_LOG("step %d", i);
+	/* Root, f, l1 and l2 fill nr_inodes=4. */
+	EXPECT_EQ(ENOSPC, results[1][2]);
+	EXPECT_EQ(0, results[1][4]);
+}
+
+/* Entries that stay through a readdir are seen exactly once, whatever else changes. */
+TEST_F(fs, readdir_while_changing)
+{
+	enum { N = 200 };
+	char name[32], seen[N];
+	struct dirent *de;
+	DIR *d;
+	int i, count = 0;
+
+	for (i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "keep%03d", i);
+		ASSERT_EQ(0, put_file(self->dfd, name, "", 0, 0644));
+		snprintf(name, sizeof(name), "drop%03d", i);
+		ASSERT_EQ(0, put_file(self->dfd, name, "", 0, 0644));
+	}
+	memset(seen, 0, sizeof(seen));
+	d = opendir(self->dir);
+	ASSERT_NE(NULL, d);
+	while ((de = readdir(d))) {
+		if (sscanf(de->d_name, "keep%d", &i) == 1) {
+			ASSERT_TRUE(i >= 0 && i < N);
+			EXPECT_EQ(0, seen[i]) TH_LOG("keep%03d seen twice", i);
+			seen[i]++;
+		}
+		/* Churn: remove a dropped name and add a new one on every step. */
+		if (count < N) {
+			snprintf(name, sizeof(name), "drop%03d", count);
+			EXPECT_EQ(0, unlinkat(self->dfd, name, 0));
+			snprintf(name, sizeof(name), "new%03d", count);
+			EXPECT_EQ(0, put_file(self->dfd, name, "", 0, 0644));
+		}
+		count++;
+	}
+	closedir(d);
+	for (i = 0; i < N; i++)
+		EXPECT_EQ(1, seen[i]) TH_LOG("keep%03d seen %d times", i, seen[i]);
+}

@@ -1,48 +1,182 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Directories: the namespace lives in the dcache, each entry pinned there.
+//! Directories, with tmpfs's namespace rules (`shmem_mknod`, `shmem_link`, `shmem_rename2`, ...):
+//! entries are pinned in the dcache, each directory's size grows by a bogus 20 bytes per entry,
+//! and extra hard links count against `nr_inodes`.
+//!
+//! Readdir walks the dcache with a cursor (`dcache_readdir`), which neither skips nor repeats
+//! entries of an open stream while the directory changes. tmpfs numbers entries for offsets that
+//! also survive `telldir`/`seekdir` across reopens (libfs's `simple_offset_*`), but those helpers
+//! are not exported to modules.
 
 use super::{inode::new_inode, RustShmem};
 use crate::bindings;
 use crate::vfs::{
-    dir_ops::{DirOps, DirVtable},
+    dir_ops::{rename_exchange, rename_timestamp, simple_link, simple_unlink, DirOps, DirVtable},
     inode::Idmap,
-    Dentry, Inode,
+    Dentry, Inode, NewInode,
 };
 use kernel::prelude::*;
+
+/// What each entry adds to its directory's size, as in tmpfs.
+pub(crate) const BOGO_DIRENT_SIZE: i64 = 20;
+
+/// Symlink targets up to this length (with the NUL) live in the inode, longer ones in a page.
+const SHORT_SYMLINK_LEN: usize = 128;
 
 /// Inode operations of rust_shmem directories.
 pub(crate) const DIR_INODE_OPS: bindings::inode_operations = DirVtable::<RustShmem>::OPS;
 
-/// File operations of directories: libfs's dcache-walking readdir.
+/// Inode operations of symlinks whose target is kept in the inode.
+const SHORT_SYMLINK_OPS: bindings::inode_operations = bindings::inode_operations {
+    get_link: Some(bindings::simple_get_link),
+    ..pin_init::zeroed()
+};
+
+/// File operations of directories: libfs's cursor-based readdir over the dcache.
 pub(crate) fn dir_file_ops() -> &'static bindings::file_operations {
     // SAFETY: `simple_dir_operations` is an immutable exported static of the kernel.
     unsafe { &bindings::simple_dir_operations }
 }
 
-impl DirOps for RustShmem {
-    fn mknod(idmap: Idmap, dir: &Inode<Self>, dentry: &Dentry, mode: u16, dev: u32) -> Result {
-        let mut inode = new_inode(dir.super_block(), idmap, Some(dir), mode, dev)?;
-        inode.init_security(dir, dentry)?;
-        inode.instantiate(dentry);
+impl RustShmem {
+    /// Links a new inode into `dir` at `dentry`: size, times, dcache.
+    fn add_entry(dir: &Inode<Self>, dentry: &Dentry<Self>, inode: NewInode<Self>) -> Result {
+        dir.add_size(BOGO_DIRENT_SIZE);
         dir.touch_dir();
+        inode.instantiate(dentry);
         Ok(())
     }
 
-    fn mkdir(idmap: Idmap, dir: &Inode<Self>, dentry: &Dentry, mode: u16) -> Result {
+    /// A whiteout (a 0:0 character device) under `old`'s name, for `RENAME_WHITEOUT`. It is
+    /// hashed while `old` is still in place; lookups find one or the other until the rename
+    /// moves `old` away.
+    fn whiteout(idmap: Idmap, dir: &Inode<Self>, old: &Dentry<Self>) -> Result {
+        let twin = old.alloc_twin()?;
+        let mode = (bindings::S_IFCHR | bindings::WHITEOUT_MODE) as u16;
+        Self::mknod(idmap, dir, &twin, mode, bindings::WHITEOUT_DEV)
+    }
+}
+
+impl DirOps for RustShmem {
+    fn mknod(
+        idmap: Idmap,
+        dir: &Inode<Self>,
+        dentry: &Dentry<Self>,
+        mode: u16,
+        dev: u32,
+    ) -> Result {
+        let mut inode = new_inode(dir.super_block(), idmap, Some(dir), mode, dev)?;
+        inode.init_security(dir, dentry)?;
+        Self::add_entry(dir, dentry, inode)
+    }
+
+    fn mkdir(idmap: Idmap, dir: &Inode<Self>, dentry: &Dentry<Self>, mode: u16) -> Result {
         Self::mknod(idmap, dir, dentry, mode | bindings::S_IFDIR as u16, 0)?;
         // The new directory's `..`.
         dir.inc_nlink();
         Ok(())
     }
 
-    fn symlink(idmap: Idmap, dir: &Inode<Self>, dentry: &Dentry, target: &CStr) -> Result {
+    fn symlink(idmap: Idmap, dir: &Inode<Self>, dentry: &Dentry<Self>, target: &CStr) -> Result {
+        let len = target.to_bytes_with_nul().len();
+        if len > bindings::PAGE_SIZE {
+            return Err(ENAMETOOLONG);
+        }
         let mode = (bindings::S_IFLNK | bindings::S_IRWXUGO) as u16;
         let mut inode = new_inode(dir.super_block(), idmap, Some(dir), mode, 0)?;
         inode.init_security(dir, dentry)?;
-        inode.init_page_symlink(target)?;
-        inode.instantiate(dentry);
-        dir.touch_dir();
+        inode.set_size(len as i64 - 1);
+        if len <= SHORT_SYMLINK_LEN {
+            let mut copy = KVec::with_capacity(len, GFP_KERNEL)?;
+            copy.extend_from_slice(target.to_bytes_with_nul(), GFP_KERNEL)?;
+            let copy = inode.info_mut().short_link.insert(copy).as_ptr();
+            // SAFETY: `copy` holds the target and its NUL. It lives in the per-inode data,
+            // which is freed with the inode after an RCU grace period, and never changes.
+            unsafe {
+                let copy = CStr::from_char_ptr(copy);
+                inode.set_cached_link(&SHORT_SYMLINK_OPS, copy)?;
+            }
+        } else {
+            inode.init_page_symlink(target)?;
+        }
+        Self::add_entry(dir, dentry, inode)
+    }
+
+    fn tmpfile(idmap: Idmap, dir: &Inode<Self>, mode: u16) -> Result<NewInode<Self>> {
+        // Not yet in any directory: no offset, no dirent size. `linkat` gives it its first name.
+        new_inode(dir.super_block(), idmap, Some(dir), mode, 0)
+    }
+
+    fn link(old: &Dentry<Self>, dir: &Inode<Self>, new: &Dentry<Self>) -> Result {
+        let inode = old.inode().ok_or(ENOENT)?;
+        let sb = inode.super_block().info();
+        // Each further name pins a dentry, so it counts like an inode; the first name of an
+        // O_TMPFILE file does not, its inode was counted when it was made.
+        let extra = inode.nlink() != 0;
+        if extra {
+            sb.reserve_inode()?;
+        }
+        dir.add_size(BOGO_DIRENT_SIZE);
+        simple_link(old, dir, new)
+    }
+
+    fn unlink(dir: &Inode<Self>, dentry: &Dentry<Self>) -> Result {
+        let inode = dentry.inode().ok_or(ENOENT)?;
+        if inode.nlink() > 1 && !inode.is_dir() {
+            inode.super_block().info().release_inode();
+        }
+        dir.add_size(-BOGO_DIRENT_SIZE);
+        simple_unlink(dir, dentry);
+        Ok(())
+    }
+
+    fn rmdir(dir: &Inode<Self>, dentry: &Dentry<Self>) -> Result {
+        if dentry.has_children() {
+            return Err(ENOTEMPTY);
+        }
+        let inode = dentry.inode().ok_or(ENOENT)?;
+        inode.drop_nlink();
+        dir.drop_nlink();
+        Self::unlink(dir, dentry)
+    }
+
+    fn rename(
+        idmap: Idmap,
+        old_dir: &Inode<Self>,
+        old: &Dentry<Self>,
+        new_dir: &Inode<Self>,
+        new: &Dentry<Self>,
+        flags: u32,
+    ) -> Result {
+        let known =
+            bindings::RENAME_NOREPLACE | bindings::RENAME_EXCHANGE | bindings::RENAME_WHITEOUT;
+        if flags & !known != 0 {
+            return Err(EINVAL);
+        }
+        if flags & bindings::RENAME_EXCHANGE != 0 {
+            return rename_exchange(old_dir, old, new_dir, new);
+        }
+        if new.has_children() {
+            return Err(ENOTEMPTY);
+        }
+        let moved_dir = old.inode().ok_or(ENOENT)?.is_dir();
+        if flags & bindings::RENAME_WHITEOUT != 0 {
+            Self::whiteout(idmap, old_dir, old)?;
+        }
+        if let Some(target) = new.inode() {
+            Self::unlink(new_dir, new)?;
+            if moved_dir {
+                target.drop_nlink();
+                old_dir.drop_nlink();
+            }
+        } else if moved_dir {
+            old_dir.drop_nlink();
+            new_dir.inc_nlink();
+        }
+        old_dir.add_size(-BOGO_DIRENT_SIZE);
+        new_dir.add_size(BOGO_DIRENT_SIZE);
+        rename_timestamp(old_dir, old, new_dir, new);
         Ok(())
     }
 }

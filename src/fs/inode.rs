@@ -7,9 +7,12 @@ use crate::bindings;
 use crate::vfs::{inode::Idmap, Inode, NewInode, SuperBlock};
 use kernel::prelude::*;
 
-/// What rust_shmem keeps per inode beyond `struct inode` (nothing yet).
+/// What rust_shmem keeps per inode beyond `struct inode`.
 #[derive(Default)]
-pub(crate) struct InodeInfo;
+pub(crate) struct InodeInfo {
+    /// The target of a short symlink, which `i_link` points into.
+    pub(crate) short_link: Option<KVec<u8>>,
+}
 
 /// Allocates and initialises an inode of type and permissions `mode` (`shmem_get_inode`).
 ///
@@ -29,7 +32,11 @@ pub(crate) fn new_inode(
     inode.init_times();
     match u32::from(mode) & bindings::S_IFMT {
         bindings::S_IFREG => inode.set_ops(&file::FILE_INODE_OPS, &file::FILE_OPS),
-        bindings::S_IFDIR => inode.init_dir(&dir::DIR_INODE_OPS, dir::dir_file_ops()),
+        bindings::S_IFDIR => {
+            inode.init_dir(&dir::DIR_INODE_OPS, dir::dir_file_ops());
+            // `.` and `..`, as tmpfs counts them.
+            inode.set_size(2 * dir::BOGO_DIRENT_SIZE);
+        }
         // The caller stores the target.
         bindings::S_IFLNK => {}
         _ => inode.init_special(mode, dev),

@@ -1,24 +1,102 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Directory inode operations: the namespace calls that create inodes come to the filesystem;
-//! lookup, link, unlink, rmdir and rename use libfs's dcache-only implementations.
+//! Directory inode operations of a filesystem whose namespace lives in the dcache: the
+//! filesystem decides, libfs's `simple_*` helpers do the dcache work.
 
 use crate::bindings;
 use core::{marker::PhantomData, ptr};
-use kernel::{error::from_result, prelude::*};
+use kernel::{
+    error::{from_result, to_result},
+    prelude::*,
+};
 
-use super::{inode::Idmap, Dentry, FileSystem, Inode};
+use super::{inode::Idmap, Dentry, FileSystem, Inode, NewInode};
 
-/// The creating directory operations of a filesystem whose namespace lives in the dcache.
+/// The directory operations of a dcache-based filesystem.
 pub(crate) trait DirOps: FileSystem {
     /// Creates a regular file, device node, fifo or socket (`mode` carries the type).
-    fn mknod(idmap: Idmap, dir: &Inode<Self>, dentry: &Dentry, mode: u16, dev: u32) -> Result;
+    fn mknod(idmap: Idmap, dir: &Inode<Self>, dentry: &Dentry<Self>, mode: u16, dev: u32)
+        -> Result;
 
     /// Creates a directory.
-    fn mkdir(idmap: Idmap, dir: &Inode<Self>, dentry: &Dentry, mode: u16) -> Result;
+    fn mkdir(idmap: Idmap, dir: &Inode<Self>, dentry: &Dentry<Self>, mode: u16) -> Result;
 
     /// Creates a symbolic link to `target`.
-    fn symlink(idmap: Idmap, dir: &Inode<Self>, dentry: &Dentry, target: &CStr) -> Result;
+    fn symlink(idmap: Idmap, dir: &Inode<Self>, dentry: &Dentry<Self>, target: &CStr) -> Result;
+
+    /// Creates the inode of an unnamed file (`O_TMPFILE`) in `dir`.
+    fn tmpfile(idmap: Idmap, dir: &Inode<Self>, mode: u16) -> Result<NewInode<Self>>;
+
+    /// Adds the name `new` in `dir` for the inode of `old`.
+    fn link(old: &Dentry<Self>, dir: &Inode<Self>, new: &Dentry<Self>) -> Result;
+
+    /// Removes the name `dentry` of a non-directory.
+    fn unlink(dir: &Inode<Self>, dentry: &Dentry<Self>) -> Result;
+
+    /// Removes the empty directory `dentry`.
+    fn rmdir(dir: &Inode<Self>, dentry: &Dentry<Self>) -> Result;
+
+    /// Renames `old` in `old_dir` to `new` in `new_dir`, with `RENAME_*` `flags`.
+    fn rename(
+        idmap: Idmap,
+        old_dir: &Inode<Self>,
+        old: &Dentry<Self>,
+        new_dir: &Inode<Self>,
+        new: &Dentry<Self>,
+        flags: u32,
+    ) -> Result;
+}
+
+/// libfs's `simple_link`: takes a reference and a link on the inode and instantiates `new`.
+pub(crate) fn simple_link<T: FileSystem>(
+    old: &Dentry<T>,
+    dir: &Inode<T>,
+    new: &Dentry<T>,
+) -> Result {
+    // SAFETY: All three are valid and the VFS holds the directory locks.
+    to_result(unsafe { bindings::simple_link(old.as_raw(), dir.as_raw(), new.as_raw()) })
+}
+
+/// libfs's `simple_unlink`: drops a link and unpins the dentry.
+pub(crate) fn simple_unlink<T: FileSystem>(dir: &Inode<T>, dentry: &Dentry<T>) {
+    // SAFETY: Both are valid and the VFS holds the directory lock. It cannot fail.
+    unsafe { bindings::simple_unlink(dir.as_raw(), dentry.as_raw()) };
+}
+
+/// libfs's `simple_rename_exchange`: swaps two entries (`RENAME_EXCHANGE`).
+pub(crate) fn rename_exchange<T: FileSystem>(
+    old_dir: &Inode<T>,
+    old: &Dentry<T>,
+    new_dir: &Inode<T>,
+    new: &Dentry<T>,
+) -> Result {
+    // SAFETY: All four are valid and the VFS holds the rename locks.
+    to_result(unsafe {
+        bindings::simple_rename_exchange(
+            old_dir.as_raw(),
+            old.as_raw(),
+            new_dir.as_raw(),
+            new.as_raw(),
+        )
+    })
+}
+
+/// libfs's `simple_rename_timestamp`: ctime and mtime of both directories and the moved inodes.
+pub(crate) fn rename_timestamp<T: FileSystem>(
+    old_dir: &Inode<T>,
+    old: &Dentry<T>,
+    new_dir: &Inode<T>,
+    new: &Dentry<T>,
+) {
+    // SAFETY: All four are valid and the VFS holds the rename locks.
+    unsafe {
+        bindings::simple_rename_timestamp(
+            old_dir.as_raw(),
+            old.as_raw(),
+            new_dir.as_raw(),
+            new.as_raw(),
+        )
+    };
 }
 
 /// The `inode_operations` of directories of `T`.
@@ -29,19 +107,20 @@ impl<T: DirOps> DirVtable<T> {
     pub(crate) const OPS: bindings::inode_operations = bindings::inode_operations {
         create: Some(Self::create),
         lookup: Some(bindings::simple_lookup),
-        link: Some(bindings::simple_link),
-        unlink: Some(bindings::simple_unlink),
+        link: Some(Self::link),
+        unlink: Some(Self::unlink),
         symlink: Some(Self::symlink),
         mkdir: Some(Self::mkdir),
-        rmdir: Some(bindings::simple_rmdir),
+        rmdir: Some(Self::rmdir),
         mknod: Some(Self::mknod),
-        rename: Some(bindings::simple_rename),
+        rename: Some(Self::rename),
+        tmpfile: Some(Self::tmpfile),
         ..pin_init::zeroed()
     };
 
     /// # Safety
     ///
-    /// The VFS calls this with a valid directory of `T` (locked) and a negative dentry in it.
+    /// `inode_operations::mknod`: a valid, locked directory of `T` and a negative dentry in it.
     unsafe extern "C" fn mknod(
         idmap: *mut bindings::mnt_idmap,
         dir: *mut bindings::inode,
@@ -56,7 +135,7 @@ impl<T: DirOps> DirVtable<T> {
 
     /// # Safety
     ///
-    /// As for [`Self::mknod`].
+    /// `inode_operations::create`: as for [`Self::mknod`].
     unsafe extern "C" fn create(
         idmap: *mut bindings::mnt_idmap,
         dir: *mut bindings::inode,
@@ -69,7 +148,7 @@ impl<T: DirOps> DirVtable<T> {
 
     /// # Safety
     ///
-    /// As for [`Self::mknod`].
+    /// `inode_operations::mkdir`: as for [`Self::mknod`].
     unsafe extern "C" fn mkdir(
         idmap: *mut bindings::mnt_idmap,
         dir: *mut bindings::inode,
@@ -88,7 +167,7 @@ impl<T: DirOps> DirVtable<T> {
 
     /// # Safety
     ///
-    /// As for [`Self::mknod`]; `target` is a valid NUL-terminated string.
+    /// `inode_operations::symlink`: as for [`Self::mknod`]; `target` is a valid string.
     unsafe extern "C" fn symlink(
         idmap: *mut bindings::mnt_idmap,
         dir: *mut bindings::inode,
@@ -104,5 +183,93 @@ impl<T: DirOps> DirVtable<T> {
             )
         };
         from_result(|| T::symlink(Idmap::from_raw(idmap), dir, dentry, target).map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// `inode_operations::tmpfile`: a valid directory of `T` and a file being opened in it.
+    unsafe extern "C" fn tmpfile(
+        idmap: *mut bindings::mnt_idmap,
+        dir: *mut bindings::inode,
+        file: *mut bindings::file,
+        mode: bindings::umode_t,
+    ) -> c_int {
+        // SAFETY: Per the VFS contract `dir` is valid for the duration of the call.
+        let dir = unsafe { Inode::<T>::from_raw(dir) };
+        from_result(|| {
+            let inode = T::tmpfile(Idmap::from_raw(idmap), dir, mode)?;
+            // SAFETY: `file` is being opened on a dentry prepared for `d_tmpfile`; the inode
+            // reference moves into that dentry.
+            unsafe { bindings::d_tmpfile(file, inode.into_raw()) };
+            // SAFETY: `finish_open_simple`: completes the open on the file's own dentry.
+            to_result(unsafe {
+                bindings::finish_open(file, (*file).__bindgen_anon_1.f_path.dentry, None)
+            })?;
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// `inode_operations::link`: valid dentries of `T` (`old` positive, `new` negative in the
+    /// locked `dir`).
+    unsafe extern "C" fn link(
+        old: *mut bindings::dentry,
+        dir: *mut bindings::inode,
+        new: *mut bindings::dentry,
+    ) -> c_int {
+        // SAFETY: Per the VFS contract all three are valid for the duration of the call.
+        let (old, dir, new) = unsafe {
+            (
+                Dentry::from_raw(old),
+                Inode::<T>::from_raw(dir),
+                Dentry::from_raw(new),
+            )
+        };
+        from_result(|| T::link(old, dir, new).map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// `inode_operations::unlink`: a locked directory of `T` and a positive dentry in it.
+    unsafe extern "C" fn unlink(dir: *mut bindings::inode, dentry: *mut bindings::dentry) -> c_int {
+        // SAFETY: Per the VFS contract both are valid for the duration of the call.
+        let (dir, dentry) = unsafe { (Inode::<T>::from_raw(dir), Dentry::from_raw(dentry)) };
+        from_result(|| T::unlink(dir, dentry).map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// `inode_operations::rmdir`: as for [`Self::unlink`].
+    unsafe extern "C" fn rmdir(dir: *mut bindings::inode, dentry: *mut bindings::dentry) -> c_int {
+        // SAFETY: Per the VFS contract both are valid for the duration of the call.
+        let (dir, dentry) = unsafe { (Inode::<T>::from_raw(dir), Dentry::from_raw(dentry)) };
+        from_result(|| T::rmdir(dir, dentry).map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// `inode_operations::rename`: valid directories and dentries of `T`, with the rename locks
+    /// held.
+    unsafe extern "C" fn rename(
+        idmap: *mut bindings::mnt_idmap,
+        old_dir: *mut bindings::inode,
+        old: *mut bindings::dentry,
+        new_dir: *mut bindings::inode,
+        new: *mut bindings::dentry,
+        flags: c_uint,
+    ) -> c_int {
+        // SAFETY: Per the VFS contract all four are valid for the duration of the call.
+        let (old_dir, old, new_dir, new) = unsafe {
+            (
+                Inode::<T>::from_raw(old_dir),
+                Dentry::from_raw(old),
+                Inode::<T>::from_raw(new_dir),
+                Dentry::from_raw(new),
+            )
+        };
+        from_result(|| {
+            T::rename(Idmap::from_raw(idmap), old_dir, old, new_dir, new, flags).map(|()| 0)
+        })
     }
 }

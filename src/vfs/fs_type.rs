@@ -128,7 +128,6 @@ impl<T: FileSystem> FsRegistration<T> {
 
     const SUPER_OPS: bindings::super_operations = bindings::super_operations {
         alloc_inode: Some(Self::alloc_inode),
-        destroy_inode: Some(Self::destroy_inode),
         free_inode: Some(Self::free_inode),
         evict_inode: Some(Self::evict_inode),
         drop_inode: Some(bindings::inode_just_drop),
@@ -299,17 +298,9 @@ impl<T: FileSystem> FsRegistration<T> {
 
     /// # Safety
     ///
-    /// `super_operations::destroy_inode`: `inode` came from `alloc_inode` and is destroyed once.
-    unsafe extern "C" fn destroy_inode(inode: *mut bindings::inode) {
-        // SAFETY: The VFS destroys each inode of ours exactly once.
-        unsafe { InodeCache::<T>::destroy(inode) };
-    }
-
-    /// # Safety
-    ///
-    /// `super_operations::free_inode`: `inode` was destroyed and is freed once.
+    /// `super_operations::free_inode`: `inode` was evicted and is freed once.
     unsafe extern "C" fn free_inode(inode: *mut bindings::inode) {
-        // SAFETY: The VFS frees each destroyed inode of ours exactly once.
+        // SAFETY: The VFS frees each evicted inode of ours exactly once.
         unsafe { T::inode_cache().free(inode) };
     }
 

@@ -112,6 +112,36 @@ impl<T: FileSystem> Inode<T> {
         unsafe { SuperBlock::from_raw((*self.as_raw()).i_sb) }
     }
 
+    /// The file type and permission bits.
+    pub(crate) fn mode(&self) -> u16 {
+        // SAFETY: The inode is valid; `i_mode`'s type bits never change.
+        unsafe { (*self.as_raw()).i_mode }
+    }
+
+    /// Whether the inode is a directory.
+    pub(crate) fn is_dir(&self) -> bool {
+        u32::from(self.mode()) & bindings::S_IFMT == bindings::S_IFDIR
+    }
+
+    /// The number of links.
+    pub(crate) fn nlink(&self) -> u32 {
+        // SAFETY: The inode is valid; `i_nlink` is read like the C `inode->i_nlink`.
+        unsafe { core::ptr::read_volatile(&raw const (*self.as_raw()).__bindgen_anon_1.i_nlink) }
+    }
+
+    /// Drops a link (`drop_nlink`).
+    pub(crate) fn drop_nlink(&self) {
+        // SAFETY: The inode is valid; the VFS holds the locks of every caller.
+        unsafe { bindings::drop_nlink(self.as_raw()) };
+    }
+
+    /// Grows or shrinks `i_size` by `delta` (directories' bogus sizes).
+    pub(crate) fn add_size(&self, delta: i64) {
+        // SAFETY: The inode is valid; directories' sizes change only under their lock, which
+        // the VFS holds in every caller.
+        unsafe { (*self.as_raw()).i_size += delta };
+    }
+
     /// Adds a link (a new subdirectory's `..`).
     pub(crate) fn inc_nlink(&self) {
         // SAFETY: The inode is valid; the VFS holds the directory lock in every caller.
@@ -188,6 +218,47 @@ impl<T: FileSystem> NewInode<T> {
             (*self.raw()).i_uid = uid.raw();
             (*self.raw()).i_gid = gid.raw();
         }
+    }
+
+    /// Returns the filesystem's per-inode data, for setting up.
+    pub(crate) fn info_mut(&mut self) -> &mut T::InodeInfo {
+        // SAFETY: The inode came from `T`'s cache and is exclusively ours.
+        unsafe { super::inode_cache::info_mut::<T>(self.raw()) }
+    }
+
+    /// Sets the size.
+    pub(crate) fn set_size(&mut self, size: i64) {
+        // SAFETY: The inode is valid and exclusively ours.
+        unsafe { (*self.raw()).i_size = size };
+    }
+
+    /// Gives up ownership of our reference, for a VFS call that takes it over.
+    pub(crate) fn into_raw(self) -> *mut bindings::inode {
+        ManuallyDrop::new(self).raw()
+    }
+
+    /// Makes the inode a symlink whose target is kept in memory (`inode_set_cached_link`),
+    /// served by `simple_get_link`.
+    ///
+    /// # Safety
+    ///
+    /// `target` must stay valid and unchanged until the inode is freed (after an RCU grace
+    /// period), for instance by living in the per-inode data.
+    pub(crate) unsafe fn set_cached_link(
+        &mut self,
+        iops: &'static bindings::inode_operations,
+        target: &CStr,
+    ) -> Result {
+        let len = c_int::try_from(target.to_bytes().len()).map_err(|_| ENAMETOOLONG)?;
+        // SAFETY: The inode is valid and exclusively ours; the caller keeps `target` alive.
+        unsafe {
+            let inode = self.raw();
+            (*inode).i_op = iops;
+            (*inode).__bindgen_anon_5.i_link = target.as_char_ptr().cast_mut();
+            (*inode).__bindgen_anon_4.i_linklen = len;
+            (*inode).i_opflags |= bindings::IOP_CACHED_LINK as u16;
+        }
+        Ok(())
     }
 
     /// Makes the inode an unlinked file of `size` bytes with extra `S_*` flags, as handed out by
@@ -268,7 +339,7 @@ impl<T: FileSystem> NewInode<T> {
     }
 
     /// Gives security modules a chance to label the new inode.
-    pub(crate) fn init_security(&mut self, dir: &Inode<T>, dentry: &Dentry) -> Result {
+    pub(crate) fn init_security(&mut self, dir: &Inode<T>, dentry: &Dentry<T>) -> Result {
         // SAFETY: All three objects are valid for the duration of the call.
         to_result(unsafe {
             bindings::rust_shmem_security_inode_init_security(
@@ -281,7 +352,7 @@ impl<T: FileSystem> NewInode<T> {
 
     /// Links the inode to `dentry` and pins the dentry in the dcache, which is the only place
     /// this filesystem keeps its namespace (`d_make_persistent`).
-    pub(crate) fn instantiate(self, dentry: &Dentry) {
+    pub(crate) fn instantiate(self, dentry: &Dentry<T>) {
         let this = ManuallyDrop::new(self);
         // SAFETY: `dentry` is a valid negative dentry the VFS gave us to fill; our reference to
         // the inode moves into the dentry.

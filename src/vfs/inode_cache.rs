@@ -25,6 +25,22 @@ struct CachedInode<T: FileSystem> {
     inode: Opaque<bindings::inode>,
 }
 
+/// Returns the per-inode data of an inode nobody else can reach yet.
+///
+/// # Safety
+///
+/// As for [`info`], and the caller must have exclusive access to the inode.
+pub(crate) unsafe fn info_mut<'a, T: FileSystem>(
+    inode: *mut bindings::inode,
+) -> &'a mut T::InodeInfo {
+    // SAFETY: As in `info`; exclusivity is the caller's promise.
+    unsafe {
+        &mut *(*container_of!(Opaque::cast_from(inode), CachedInode<T>, inode))
+            .info
+            .get()
+    }
+}
+
 /// A slab cache of inodes of `T`, created at module init and destroyed at module exit.
 ///
 /// # Invariants
@@ -106,28 +122,19 @@ impl<T: FileSystem> InodeCache<T> {
         }
     }
 
-    /// Drops the per-inode data (`super_operations::destroy_inode`).
+    /// Drops the per-inode data and frees the memory (`super_operations::free_inode`, called
+    /// after an RCU grace period, so data that RCU path walks read, like a symlink target kept
+    /// in the per-inode data, is freed only once no walker can see it).
     ///
     /// # Safety
     ///
-    /// `inode` must come from [`InodeCache::alloc`] and not have been destroyed yet.
-    pub(crate) unsafe fn destroy(inode: *mut bindings::inode) {
-        // SAFETY: Per the contract, `inode` is embedded in a `CachedInode<T>` with live `info`.
+    /// `inode` must come from [`InodeCache::alloc`], be unreachable, and not be freed yet.
+    pub(crate) unsafe fn free(&self, inode: *mut bindings::inode) {
+        // SAFETY: Per the contract, `inode` is embedded in an object of our cache whose `info`
+        // is live and no longer used by anyone.
         unsafe {
             let cached = container_of!(Opaque::cast_from(inode), CachedInode<T>, inode);
             ptr::drop_in_place((*cached).info.get());
-        }
-    }
-
-    /// Frees the memory (`super_operations::free_inode`, called after an RCU grace period).
-    ///
-    /// # Safety
-    ///
-    /// `inode` must come from [`InodeCache::alloc`] and have been destroyed.
-    pub(crate) unsafe fn free(&self, inode: *mut bindings::inode) {
-        // SAFETY: Per the contract, `inode` is embedded in an object of our cache.
-        unsafe {
-            let cached = container_of!(Opaque::cast_from(inode), CachedInode<T>, inode);
             bindings::kmem_cache_free(self.cache.load(Relaxed), cached.cast_mut().cast());
         }
     }
