@@ -8,6 +8,8 @@
 #include <linux/mm.h>
 #include <linux/mount.h>
 #include <linux/pagemap.h>
+#include <linux/highmem.h>
+#include <linux/uio.h>
 #include <linux/security.h>
 
 #include <linux/rust_shmem.h>
@@ -75,4 +77,58 @@ void rust_shmem_inode_lock(struct inode *inode)
 void rust_shmem_inode_unlock(struct inode *inode)
 {
 	inode_unlock(inode);
+}
+
+/* NULL when the page cache has no folio at @index (filemap_get_folio says -ENOENT). */
+struct folio *rust_shmem_folio_lookup(struct address_space *mapping, unsigned long index)
+{
+	struct folio *folio = filemap_get_folio(mapping, index);
+
+	return IS_ERR(folio) ? NULL : folio;
+}
+
+struct folio *rust_shmem_folio_create_locked(struct address_space *mapping, unsigned long index)
+{
+	return __filemap_get_folio(mapping, index, FGP_LOCK | FGP_CREAT, mapping_gfp_mask(mapping));
+}
+
+bool rust_shmem_folio_test_uptodate(struct folio *folio)
+{
+	return folio_test_uptodate(folio);
+}
+
+long rust_shmem_folio_nr_pages(struct folio *folio)
+{
+	return folio_nr_pages(folio);
+}
+
+void rust_shmem_folio_put(struct folio *folio)
+{
+	folio_put(folio);
+}
+
+void rust_shmem_folio_zero(struct folio *folio)
+{
+	folio_zero_range(folio, 0, folio_size(folio));
+}
+
+void rust_shmem_folio_mark_uptodate(struct folio *folio)
+{
+	folio_mark_uptodate(folio);
+}
+
+size_t rust_shmem_copy_folio_to_iter(struct folio *folio, size_t offset, size_t bytes,
+				     struct iov_iter *iter)
+{
+	return copy_folio_to_iter(folio, offset, bytes, iter);
+}
+
+void rust_shmem_file_accessed(struct file *file)
+{
+	file_accessed(file);
+}
+
+struct inode *rust_shmem_folio_inode(struct folio *folio)
+{
+	return folio_inode(folio);
 }

@@ -12,6 +12,9 @@ struct address_space;
 struct inode;
 struct qstr;
 struct vfsmount;
+struct folio;
+struct file;
+struct iov_iter;
 
 void rust_shmem_mapping_set_unevictable(struct address_space *mapping);
 void rust_shmem_mapping_set_gfp_mask(struct address_space *mapping, gfp_t mask);
@@ -26,5 +29,17 @@ void rust_shmem_cond_resched(void);
 void rust_shmem_inode_lock(struct inode *inode);
 void rust_shmem_inode_unlock(struct inode *inode);
 bool rust_shmem_is_idmapped_mnt(const struct vfsmount *mnt);
+
+struct folio *rust_shmem_folio_lookup(struct address_space *mapping, unsigned long index);
+struct folio *rust_shmem_folio_create_locked(struct address_space *mapping, unsigned long index);
+bool rust_shmem_folio_test_uptodate(struct folio *folio);
+long rust_shmem_folio_nr_pages(struct folio *folio);
+void rust_shmem_folio_put(struct folio *folio);
+void rust_shmem_folio_zero(struct folio *folio);
+void rust_shmem_folio_mark_uptodate(struct folio *folio);
+size_t rust_shmem_copy_folio_to_iter(struct folio *folio, size_t offset, size_t bytes,
+				     struct iov_iter *iter);
+void rust_shmem_file_accessed(struct file *file);
+struct inode *rust_shmem_folio_inode(struct folio *folio);
 
 #endif /* RUST_SHMEM_HELPERS_H */

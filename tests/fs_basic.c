@@ -30,6 +30,7 @@
 #include <sys/uio.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
+#include <linux/falloc.h>
 
 #include "kselftest_harness.h"
 #include "test_util.h"
@@ -45,24 +46,16 @@ FIXTURE(fs) {
 FIXTURE_VARIANT(fs) {
 	const char *fstype;
 	long magic;
-	/*
-	 * size=/nr_blocks= are enforced. rust_shmem refuses them with
-	 * "Unsupported parameter" until it accounts blocks (issue 3), rather
-	 * than accept a limit it would not enforce.
-	 */
-	bool block_limits;
 };
 
 FIXTURE_VARIANT_ADD(fs, tmpfs) {
 	.fstype = "tmpfs",
 	.magic = TMPFS_MAGIC,
-	.block_limits = true,
 };
 
 FIXTURE_VARIANT_ADD(fs, rust_shmem) {
 	.fstype = RUST_SHMEM_FSTYPE,
 	.magic = RUST_SHMEM_MAGIC,
-	.block_limits = false,
 };
 
 FIXTURE_SETUP(fs)
@@ -1470,6 +1463,24 @@ TEST_F(fs, nr_inodes_enforced)
 	ASSERT_EQ(0, umount(sub));
 }
 
+/* The options field of @mnt's line in /proc/self/mounts. */
+static int mount_options_of(const char *mnt, char *out, size_t size)
+{
+	char line[1024], dir[512], opts[512];
+	int found = -1;
+	FILE *f = fopen("/proc/self/mounts", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %511s %*s %511s", dir, opts) == 2 && !strcmp(dir, mnt)) {
+			snprintf(out, size, "%s", opts);
+			found = 0;
+		}
+	fclose(f);
+	return found;
+}
+
 TEST_F(fs, mount_size_options)
 {
 	static const struct {
@@ -1477,46 +1488,132 @@ TEST_F(fs, mount_size_options)
 		unsigned long long blocks;
 	} sizes[] = {
 		{ "size=1048576", 256 }, { "size=64k", 16 }, { "size=16M", 4096 },
-		{ "nr_blocks=100", 100 }, { "mode=755,size=4k", 1 },
+		{ "size=4097", 2 }, { "nr_blocks=100", 100 }, { "mode=755,size=4k", 1 },
 	};
-	char sub[128], msg[256];
-	struct statfs sfs;
+	char sub[128], ref_line[512], line[512];
+	struct statfs sfs, rsfs;
 	unsigned int i;
-	ssize_t n;
-	int fsfd;
 
 	snprintf(sub, sizeof(sub), "%s/mnt", self->dir);
 	ASSERT_EQ(0, mkdir(sub, 0755));
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		int err = ERRNO_OF(mount(variant->fstype, sub, variant->fstype, 0, sizes[i].opts));
 
-		if (!variant->block_limits) {
-			EXPECT_EQ(EINVAL, err) {
-				TH_LOG("-o %s: %s", sizes[i].opts, err ? strerror(err) : "mounted");
-			}
-			if (!err)
-				umount(sub);
-			continue;
-		}
 		EXPECT_EQ(0, err) {
 			TH_LOG("-o %s: %s", sizes[i].opts, strerror(err));
 			continue;
 		}
 		EXPECT_EQ(0, statfs(sub, &sfs));
 		EXPECT_EQ(sizes[i].blocks, (unsigned long long)sfs.f_blocks);
+		EXPECT_EQ(sizes[i].blocks, (unsigned long long)sfs.f_bfree);
 		EXPECT_EQ(0, umount(sub));
 	}
-	if (variant->block_limits)
-		return;
-	/* The refusal says why. */
-	fsfd = fsopen(variant->fstype, FSOPEN_CLOEXEC);
-	ASSERT_LE(0, fsfd);
-	EXPECT_EQ(EINVAL, ERRNO_OF(fsconfig(fsfd, FSCONFIG_SET_STRING, "size", "1m", 0)));
-	n = read(fsfd, msg, sizeof(msg) - 1);
-	ASSERT_LT(0, n);
-	msg[n] = '\0';
-	EXPECT_NE(NULL, strstr(msg, "Unsupported parameter 'size'")) TH_LOG("%s", msg);
-	close(fsfd);
+	/* A percentage of RAM comes out as on tmpfs, and shows the same in mountinfo. */
+	ASSERT_EQ(0, mount(variant->fstype, sub, variant->fstype, 0, "size=10%"));
+	ASSERT_EQ(0, mount("tmpfs", self->ref, "tmpfs", MS_REMOUNT, "size=10%"));
+	ASSERT_EQ(0, statfs(sub, &sfs));
+	ASSERT_EQ(0, statfs(self->ref, &rsfs));
+	EXPECT_EQ(rsfs.f_blocks, sfs.f_blocks);
+	ASSERT_EQ(0, mount_options_of(sub, line, sizeof(line)));
+	ASSERT_EQ(0, mount_options_of(self->ref, ref_line, sizeof(ref_line)));
+	ASSERT_NE(NULL, strstr(ref_line, ",size="));
+	*strchrnul(strstr(ref_line, ",size=") + 1, ',') = '\0';
+	EXPECT_NE(NULL, strstr(line, strstr(ref_line, ",size="))) TH_LOG("%s vs %s", line, ref_line);
+	EXPECT_EQ(0, umount(sub));
+}
+
+/* Writes 64 KiB chunks until the filesystem is full; returns the bytes written. */
+static long long fill_up(int fd)
+{
+	static char chunk[65536];
+	long long total = 0;
+	ssize_t n;
+
+	memset(chunk, 0xab, sizeof(chunk));
+	while ((n = write(fd, chunk, sizeof(chunk))) > 0)
+		total += n;
+	return total;
+}
+
+TEST_F(fs, size_limit_enforced)
+{
+	long long wrote[2];
+	int errs[2][6], side, i;
+
+	for (side = 0; side < 2; side++) {
+		const char *fstype = side ? variant->fstype : "tmpfs";
+		char sub[128], buf[4096], *map;
+		struct statfs sfs;
+		struct stat st;
+		int fd, status, bad;
+		long long off;
+		pid_t pid;
+
+		snprintf(sub, sizeof(sub), "%s/lim", side ? self->dir : self->ref);
+		ASSERT_EQ(0, mkdir(sub, 0755));
+		ASSERT_EQ(0, mount(fstype, sub, fstype, 0, "size=1m"));
+		fd = open(strcat(sub, "/f"), O_CREAT | O_RDWR, 0644);
+		ASSERT_LE(0, fd);
+		wrote[side] = fill_up(fd);
+		errs[side][0] = errno;
+		ASSERT_EQ(0, fstat(fd, &st));
+		EXPECT_EQ(wrote[side], (long long)st.st_size);
+		EXPECT_EQ(wrote[side] / 512, (long long)st.st_blocks);
+		ASSERT_EQ(0, fstatfs(fd, &sfs));
+		EXPECT_EQ(0, (long)sfs.f_bfree);
+		/* Every byte written is intact. */
+		bad = 0;
+		for (off = 0; off < wrote[side]; off += sizeof(buf)) {
+			ASSERT_EQ((ssize_t)sizeof(buf), pread(fd, buf, sizeof(buf), off));
+			for (i = 0; i < (int)sizeof(buf); i++)
+				bad |= (unsigned char)buf[i] != 0xab;
+		}
+		EXPECT_EQ(0, bad);
+		/* Reading a hole past the data neither fails nor uses space. */
+		ASSERT_EQ(0, ftruncate(fd, wrote[side] + (1 << 20)));
+		errs[side][1] = ERRNO_OF(pread(fd, buf, sizeof(buf), wrote[side] + 4096));
+		ASSERT_EQ(0, fstat(fd, &st));
+		EXPECT_EQ(wrote[side] / 512, (long long)st.st_blocks);
+		/* A store into the hole through a mapping gets SIGBUS. */
+		map = mmap(NULL, wrote[side] + (1 << 20), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, map);
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			map[wrote[side] + 8192] = 1;
+			_exit(0);
+		}
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		errs[side][2] = WIFSIGNALED(status) ? WTERMSIG(status) : -1;
+		munmap(map, wrote[side] + (1 << 20));
+		/* Preallocation is refused up front; freeing space makes room again. */
+		errs[side][3] = ERRNO_OF(fallocate(fd, 0, wrote[side], 4096));
+		ASSERT_EQ(0, ftruncate(fd, 0));
+		ASSERT_EQ(0, fstatfs(fd, &sfs));
+		EXPECT_EQ(256, (long)sfs.f_bfree);
+		errs[side][4] = ERRNO_OF(fallocate(fd, 0, 0, 512 * 1024));
+		ASSERT_EQ(0, fstat(fd, &st));
+		EXPECT_EQ(512 * 1024, (long long)st.st_size);
+		EXPECT_EQ(1024, (long long)st.st_blocks);
+		errs[side][5] = ERRNO_OF(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 256 * 1024));
+		ASSERT_EQ(0, fstat(fd, &st));
+		EXPECT_EQ(512, (long long)st.st_blocks);
+		close(fd);
+		*strrchr(sub, '/') = '\0';
+		/* Remount under tmpfs's rules. */
+		EXPECT_EQ(EINVAL, ERRNO_OF(mount(NULL, sub, NULL, MS_REMOUNT, "size=64k")));
+		EXPECT_EQ(0, ERRNO_OF(mount(NULL, sub, NULL, MS_REMOUNT, "size=2m")));
+		ASSERT_EQ(0, statfs(sub, &sfs));
+		EXPECT_EQ(512, (long)sfs.f_blocks);
+		ASSERT_EQ(0, umount(sub));
+	}
+	EXPECT_EQ(wrote[0], wrote[1]);
+	EXPECT_EQ(1 << 20, wrote[1]);
+	for (i = 0; i < 6; i++)
+		EXPECT_EQ(errs[0][i], errs[1][i]) TH_LOG("step %d", i);
+	EXPECT_EQ(ENOSPC, errs[1][0]);
+	EXPECT_EQ(SIGBUS, errs[1][2]);
+	EXPECT_EQ(ENOSPC, errs[1][3]);
 }
 
 TEST_F(fs, mount_bad_options_einval)
@@ -1524,6 +1621,7 @@ TEST_F(fs, mount_bad_options_einval)
 	static const char * const bad[] = {
 		"mode=abc", "mode=99999999", "mode=0789", "uid=x", "uid=-1", "gid=x",
 		"gid=-1", "nr_inodes=12q", "nr_inodes=1k2", "size=12q", "size=1mb",
+		"size=10%%", "nr_blocks=1k2",
 		"bogus", "bogus=1", "mode=0755,bogus",
 	};
 	struct stat before, after;

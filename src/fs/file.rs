@@ -2,25 +2,24 @@
 
 //! Regular files: data lives in the page cache and nowhere else.
 
+use super::space;
 use super::RustShmem;
 use crate::bindings;
-use crate::vfs::file::file_inode;
+use crate::vfs::{
+    aops::PageCacheVtable,
+    file::{file_inode, file_modified},
+};
 use kernel::{module::this_module, prelude::*};
 
-/// Page-cache operations of rust_shmem files.
-///
-/// libfs's `ram_aops`: new pages are zeroed on read and dirtied on write, and since the mapping
-/// is unevictable they stay in memory until truncated or the inode goes.
-pub(crate) fn aops() -> &'static bindings::address_space_operations {
-    // SAFETY: `ram_aops` is an immutable exported static of the kernel.
-    unsafe { &bindings::ram_aops }
-}
+/// Page-cache operations of rust_shmem files: libfs's `ram_aops` with every new page charged
+/// against `size=`. The mapping is unevictable, so pages stay until truncated or the inode goes.
+pub(crate) const AOPS: bindings::address_space_operations = PageCacheVtable::<RustShmem>::AOPS;
 
 /// File operations of regular files: the generic page-cache paths.
 pub(crate) const FILE_OPS: bindings::file_operations = bindings::file_operations {
     owner: this_module::<crate::RustShmemModule>().as_ptr(),
     llseek: Some(bindings::generic_file_llseek),
-    read_iter: Some(bindings::generic_file_read_iter),
+    read_iter: Some(PageCacheVtable::<RustShmem>::read_iter),
     write_iter: Some(bindings::generic_file_write_iter),
     mmap_prepare: Some(bindings::generic_file_mmap_prepare),
     fsync: Some(bindings::noop_fsync),
@@ -30,8 +29,8 @@ pub(crate) const FILE_OPS: bindings::file_operations = bindings::file_operations
     ..pin_init::zeroed()
 };
 
-/// `fallocate`: punching holes (which `madvise(MADV_REMOVE)` also uses). Preallocation needs block
-/// accounting to keep its promise of no later `ENOSPC`, so it is refused until that exists.
+/// `fallocate` as tmpfs has it: preallocation (zeroed pages charged up front, growing the size
+/// unless `FALLOC_FL_KEEP_SIZE`), and punching holes, which `madvise(MADV_REMOVE)` also uses.
 ///
 /// # Safety
 ///
@@ -42,21 +41,34 @@ unsafe extern "C" fn fallocate(
     offset: i64,
     len: i64,
 ) -> c_long {
-    const PUNCH: c_int =
-        bindings::RUST_SHMEM_FALLOC_FL_PUNCH_HOLE | bindings::RUST_SHMEM_FALLOC_FL_KEEP_SIZE;
-    if mode != PUNCH {
+    const KEEP_SIZE: c_int = bindings::RUST_SHMEM_FALLOC_FL_KEEP_SIZE;
+    const PUNCH: c_int = bindings::RUST_SHMEM_FALLOC_FL_PUNCH_HOLE;
+    if mode & !(KEEP_SIZE | PUNCH) != 0 {
         return EOPNOTSUPP.to_errno() as c_long;
     }
     // SAFETY: The VFS passes a live file of ours.
     let inode = unsafe { file_inode::<RustShmem>(file) };
-    // `vfs_fallocate` checked that `offset + len` neither overflows nor passes the size limit.
-    inode.punch_hole(offset, offset + len - 1);
-    0
+    let locked = inode.lock();
+    // `vfs_fallocate` checked that `offset + len` does not overflow.
+    let result = if mode & PUNCH != 0 {
+        locked.punch_hole(offset, offset + len - 1);
+        space::recalc(inode);
+        Ok(())
+    } else {
+        space::preallocate(&locked, inode, offset, len, mode & KEEP_SIZE == 0)
+    };
+    // SAFETY: The file is live and its inode locked.
+    let result = result.and_then(|()| unsafe { file_modified(file) });
+    drop(locked);
+    match result {
+        Ok(()) => 0,
+        Err(e) => e.to_errno() as c_long,
+    }
 }
 
 /// Inode operations of regular files: `setattr` truncates the page cache on size changes.
 pub(crate) const FILE_INODE_OPS: bindings::inode_operations = bindings::inode_operations {
-    setattr: Some(bindings::simple_setattr),
+    setattr: Some(PageCacheVtable::<RustShmem>::setattr),
     getattr: Some(bindings::simple_getattr),
     ..pin_init::zeroed()
 };

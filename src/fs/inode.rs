@@ -5,13 +5,24 @@
 use super::{dir, file, RustShmem};
 use crate::bindings;
 use crate::vfs::{inode::Idmap, Inode, NewInode, SuperBlock};
-use kernel::prelude::*;
+use kernel::{prelude::*, sync::atomic::Atomic};
 
 /// What rust_shmem keeps per inode beyond `struct inode`.
-#[derive(Default)]
 pub(crate) struct InodeInfo {
+    /// Pages charged to the superblock for this inode's page cache (`shmem_inode_info::alloced`).
+    /// Changed only under the superblock's limits lock.
+    pub(crate) alloced: Atomic<u64>,
     /// The target of a short symlink, which `i_link` points into.
     pub(crate) short_link: Option<KVec<u8>>,
+}
+
+impl Default for InodeInfo {
+    fn default() -> Self {
+        Self {
+            alloced: Atomic::new(0),
+            short_link: None,
+        }
+    }
 }
 
 /// Allocates and initialises an inode of type and permissions `mode` (`shmem_get_inode`).
@@ -28,7 +39,7 @@ pub(crate) fn new_inode(
     let mut inode = NewInode::new(sb).inspect_err(|_| sb.info().release_inode())?;
     // From here on, eviction of `inode` gives the reservation back.
     inode.init_owner(idmap, dir, mode);
-    inode.set_resident_mapping(file::aops());
+    inode.set_resident_mapping(&file::AOPS);
     inode.init_times();
     match u32::from(mode) & bindings::S_IFMT {
         bindings::S_IFREG => inode.set_ops(&file::FILE_INODE_OPS, &file::FILE_OPS),

@@ -6,6 +6,7 @@ mod dir;
 pub(crate) mod file;
 pub(crate) mod inode;
 pub(crate) mod options;
+mod space;
 mod super_block;
 
 use crate::vfs::{inode_cache::InodeCache, params::ParamTable, FileSystem};
@@ -61,6 +62,8 @@ impl FileSystem for RustShmem {
     }
 
     fn evict_inode(inode: &crate::vfs::Inode<Self>) {
+        // The page cache is empty by now: give back every page charged for it.
+        space::recalc(inode);
         inode.super_block().info().release_inode();
     }
 

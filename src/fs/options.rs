@@ -2,6 +2,7 @@
 
 //! Mount options, with tmpfs's names, syntax, defaults and messages.
 
+use super::super_block::total_ram_pages;
 use crate::vfs::{
     params::{no_param, Param, ParamSpec, ParamTable},
     FsContext, Kgid, Kuid,
@@ -42,6 +43,8 @@ pub(crate) struct MountOptions {
     pub(crate) gid: Kgid,
     /// `nr_inodes=` if given; `Some(0)` means unlimited.
     pub(crate) max_inodes: Option<u64>,
+    /// `size=` or `nr_blocks=` in pages, if given; `Some(0)` means unlimited.
+    pub(crate) max_blocks: Option<u64>,
 }
 
 impl Default for MountOptions {
@@ -51,6 +54,7 @@ impl Default for MountOptions {
             uid: Kuid::current_fs(),
             gid: Kgid::current_fs(),
             max_inodes: None,
+            max_blocks: None,
         }
     }
 }
@@ -80,15 +84,34 @@ impl MountOptions {
                     .ok_or_else(|| fc.invalid(c"Bad value for", param.key()))?;
                 self.max_inodes = Some(value);
             }
-            // Block limits need block accounting, which the foundation does not have yet:
-            // refuse them rather than accept a limit that would not be enforced.
-            OPT_SIZE | OPT_NR_BLOCKS => {
-                return Err(fc.invalid(c"Unsupported parameter", param.key()))
+            OPT_SIZE => {
+                let pages = size_to_pages(param.string()?.to_bytes(), total_ram_pages())
+                    .ok_or_else(|| fc.invalid(c"Bad value for", param.key()))?;
+                self.max_blocks = Some(pages);
+            }
+            OPT_NR_BLOCKS => {
+                let pages = memparse(param.string()?.to_bytes())
+                    .filter(|n| *n <= i64::MAX as u64)
+                    .ok_or_else(|| fc.invalid(c"Bad value for", param.key()))?;
+                self.max_blocks = Some(pages);
             }
             _ => return Err(no_param()),
         }
         Ok(())
     }
+}
+
+/// Pages for a `size=` value: bytes as [`memparse`] reads them, or a percentage of RAM with a
+/// trailing `%`, rounded up to whole pages (`shmem_parse_one`). Like tmpfs, a bare `%` is 0%,
+/// which means unlimited.
+pub(crate) fn size_to_pages(s: &[u8], total_ram_pages: u64) -> Option<u64> {
+    let page = kernel::page::PAGE_SIZE as u64;
+    let bytes = match s.strip_suffix(b"%") {
+        Some(b"") => 0,
+        Some(percent) => memparse(percent)?.checked_mul(total_ram_pages.checked_mul(page)?)? / 100,
+        None => memparse(s)?,
+    };
+    Some(bytes.div_ceil(page))
 }
 
 /// The permission bits of a `mode=` value (tmpfs keeps `& 07777`).
@@ -175,6 +198,22 @@ mod tests {
         assert_eq!(memparse(b"18446744073709551616"), None);
         assert_eq!(memparse(b"16e"), None);
         assert_eq!(memparse(b"18446744073709551615"), Some(u64::MAX));
+    }
+
+    #[test]
+    fn size_in_bytes_and_percent() {
+        assert_eq!(size_to_pages(b"0", 1000), Some(0));
+        assert_eq!(size_to_pages(b"1", 1000), Some(1));
+        assert_eq!(size_to_pages(b"4096", 1000), Some(1));
+        assert_eq!(size_to_pages(b"4097", 1000), Some(2));
+        assert_eq!(size_to_pages(b"1m", 1000), Some(256));
+        assert_eq!(size_to_pages(b"50%", 1000), Some(500));
+        assert_eq!(size_to_pages(b"100%", 1000), Some(1000));
+        assert_eq!(size_to_pages(b"1%", 1000), Some(10));
+        assert_eq!(size_to_pages(b"%", 1000), Some(0));
+        assert_eq!(size_to_pages(b"12q", 1000), None);
+        assert_eq!(size_to_pages(b"10%%", 1000), None);
+        assert_eq!(size_to_pages(b"1mb", 1000), None);
     }
 
     #[test]

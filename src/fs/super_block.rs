@@ -1,53 +1,68 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Per-superblock state: the options a mount was made with and its inode limit.
+//! Per-superblock state: the options a mount was made with and its limits (`shmem_sb_info`).
 
 use super::options::{MountOptions, DEFAULT_MODE};
 use crate::bindings;
 use crate::vfs::{fs_type::Usage, FsContext, Kgid, Kuid};
 use kernel::{new_spinlock, prelude::*, seq_file::SeqFile, seq_print, sync::SpinLock};
 
-/// Inodes in use against the limit.
-struct InodeCount {
-    /// Limit; 0 means unlimited (the internal mount, or `nr_inodes=0`).
-    max: u64,
-    used: u64,
+/// Inodes and blocks (pages) in use against the limits; a limit of 0 means unlimited.
+struct Limits {
+    max_inodes: u64,
+    used_inodes: u64,
+    max_blocks: u64,
+    used_blocks: u64,
 }
 
-/// What a rust_shmem superblock keeps (`shmem_sb_info`).
+/// What a rust_shmem superblock keeps.
 #[pin_data]
 pub(crate) struct SbInfo {
     mode: u16,
     uid: Kuid,
     gid: Kgid,
-    default_max_inodes: u64,
     #[pin]
-    inodes: SpinLock<InodeCount>,
+    limits: SpinLock<Limits>,
 }
 
-/// tmpfs's default inode limit: one inode per two pages of RAM.
-fn default_max_inodes() -> u64 {
+/// Pages of RAM, the base of tmpfs's defaults and `%` sizes.
+pub(crate) fn total_ram_pages() -> u64 {
     // SAFETY: Reads a global counter.
-    let pages = unsafe { bindings::rust_shmem_totalram_pages() };
-    (pages / 2) as u64
+    unsafe { bindings::rust_shmem_totalram_pages() as u64 }
+}
+
+/// tmpfs's defaults for a user mount: half of RAM, and an inode per two pages of RAM.
+fn default_max_blocks() -> u64 {
+    total_ram_pages() / 2
+}
+
+fn default_max_inodes() -> u64 {
+    total_ram_pages() / 2
 }
 
 impl SbInfo {
     /// State for a new superblock; the internal mount is unlimited.
     pub(crate) fn new(opts: &MountOptions, kernmount: bool) -> impl PinInit<Self, Error> {
-        let default_max_inodes = default_max_inodes();
-        let max = if kernmount {
-            0
+        let (max_inodes, max_blocks) = if kernmount {
+            (0, 0)
         } else {
-            opts.max_inodes.unwrap_or(default_max_inodes)
+            (
+                opts.max_inodes.unwrap_or_else(default_max_inodes),
+                opts.max_blocks.unwrap_or_else(default_max_blocks),
+            )
+        };
+        let limits = Limits {
+            max_inodes,
+            used_inodes: 0,
+            max_blocks,
+            used_blocks: 0,
         };
         let (mode, uid, gid) = (opts.mode, opts.uid, opts.gid);
         try_pin_init!(Self {
             mode,
             uid,
             gid,
-            default_max_inodes,
-            inodes <- new_spinlock!(InodeCount { max, used: 0 }, "rust_shmem_sb_inodes"),
+            limits <- new_spinlock!(limits, "rust_shmem_sb_limits"),
         })
     }
 
@@ -58,51 +73,102 @@ impl SbInfo {
 
     /// Takes one inode from the limit, or fails with `ENOSPC` like tmpfs.
     pub(crate) fn reserve_inode(&self) -> Result {
-        let mut count = self.inodes.lock();
-        if count.max != 0 && count.used >= count.max {
+        let mut limits = self.limits.lock();
+        if limits.max_inodes != 0 && limits.used_inodes >= limits.max_inodes {
             return Err(ENOSPC);
         }
-        count.used += 1;
+        limits.used_inodes += 1;
         Ok(())
     }
 
     /// Gives back what [`SbInfo::reserve_inode`] took.
     pub(crate) fn release_inode(&self) {
-        let mut count = self.inodes.lock();
-        count.used = count.used.saturating_sub(1);
+        let mut limits = self.limits.lock();
+        limits.used_inodes = limits.used_inodes.saturating_sub(1);
     }
 
-    /// Applies a remount's `nr_inodes=` under tmpfs's rules.
+    /// Charges `pages` pages, or fails with `ENOSPC`; `then` runs under the same lock when the
+    /// charge succeeds, so per-inode counts move together with the superblock's.
+    pub(crate) fn charge_blocks(&self, pages: u64, then: impl FnOnce()) -> Result {
+        let mut limits = self.limits.lock();
+        let used = limits.used_blocks.checked_add(pages).ok_or(ENOSPC)?;
+        if limits.max_blocks != 0 && used > limits.max_blocks {
+            return Err(ENOSPC);
+        }
+        limits.used_blocks = used;
+        then();
+        Ok(())
+    }
+
+    /// Gives back pages; `amount` runs under the lock and says how many.
+    pub(crate) fn uncharge_blocks(&self, amount: impl FnOnce() -> u64) {
+        let mut limits = self.limits.lock();
+        let pages = amount();
+        limits.used_blocks = limits.used_blocks.saturating_sub(pages);
+    }
+
+    /// Pages that can still be charged (`u64::MAX` when unlimited).
+    pub(crate) fn free_blocks(&self) -> u64 {
+        let limits = self.limits.lock();
+        if limits.max_blocks == 0 {
+            u64::MAX
+        } else {
+            limits.max_blocks.saturating_sub(limits.used_blocks)
+        }
+    }
+
+    /// Applies a remount's limits under tmpfs's rules (`shmem_reconfigure`).
     pub(crate) fn reconfigure(&self, fc: &FsContext, opts: &MountOptions) -> Result {
-        let Some(new_max) = opts.max_inodes else {
-            return Ok(());
-        };
-        let mut count = self.inodes.lock();
-        if new_max != 0 {
-            if count.max == 0 {
+        let mut limits = self.limits.lock();
+        if let Some(blocks) = opts.max_blocks.filter(|b| *b != 0) {
+            if limits.max_blocks == 0 {
+                return Err(fc.invalid_state(c"Cannot retroactively limit size"));
+            }
+            if blocks < limits.used_blocks {
+                return Err(fc.invalid_state(c"Too small a size for current use"));
+            }
+        }
+        if let Some(inodes) = opts.max_inodes.filter(|i| *i != 0) {
+            if limits.max_inodes == 0 {
                 return Err(fc.invalid_state(c"Cannot retroactively limit inodes"));
             }
-            if new_max < count.used {
+            if inodes < limits.used_inodes {
                 return Err(fc.invalid_state(c"Too few inodes for current use"));
             }
         }
-        count.max = new_max;
+        if let Some(blocks) = opts.max_blocks {
+            limits.max_blocks = blocks;
+        }
+        if let Some(inodes) = opts.max_inodes {
+            limits.max_inodes = inodes;
+        }
         Ok(())
     }
 
     /// Usage for `statfs`.
     pub(crate) fn usage(&self) -> Usage {
-        let count = self.inodes.lock();
+        let l = self.limits.lock();
+        let left = |max: u64, used: u64| (max, max - used.min(max));
         Usage {
-            blocks: None,
-            inodes: (count.max != 0).then(|| (count.max, count.max - count.used.min(count.max))),
+            blocks: (l.max_blocks != 0).then(|| left(l.max_blocks, l.used_blocks)),
+            inodes: (l.max_inodes != 0).then(|| left(l.max_inodes, l.used_inodes)),
         }
     }
 
     /// The options that differ from the defaults, as tmpfs shows them in `/proc/mounts`.
     pub(crate) fn show_options(&self, m: &SeqFile) {
-        let max_inodes = self.inodes.lock().max;
-        if max_inodes != self.default_max_inodes {
+        let (max_blocks, max_inodes) = {
+            let l = self.limits.lock();
+            (l.max_blocks, l.max_inodes)
+        };
+        if max_blocks != default_max_blocks() {
+            seq_print!(
+                m,
+                ",size={}k",
+                max_blocks * (bindings::PAGE_SIZE as u64 / 1024)
+            );
+        }
+        if max_inodes != default_max_inodes() {
             seq_print!(m, ",nr_inodes={}", max_inodes);
         }
         if self.mode != DEFAULT_MODE {

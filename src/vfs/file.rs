@@ -4,7 +4,10 @@
 
 use crate::bindings;
 use core::{mem::ManuallyDrop, ptr::NonNull};
-use kernel::{error::from_err_ptr, prelude::*};
+use kernel::{
+    error::{from_err_ptr, to_result},
+    prelude::*,
+};
 
 use super::{mount::Mount, FileSystem, Inode, NewInode};
 
@@ -37,6 +40,17 @@ impl Drop for FileRef {
 pub(crate) unsafe fn file_inode<'a, T: FileSystem>(file: *mut bindings::file) -> &'a Inode<T> {
     // SAFETY: A live file pins its inode; the caller vouches for the filesystem.
     unsafe { Inode::from_raw((*file).f_inode) }
+}
+
+/// Updates a file's times and drops privileges after a change to its contents
+/// (`file_modified`).
+///
+/// # Safety
+///
+/// `file` must be a live file whose inode's lock the caller holds.
+pub(crate) unsafe fn file_modified(file: *mut bindings::file) -> Result {
+    // SAFETY: Per the contract.
+    to_result(unsafe { bindings::file_modified(file) })
 }
 
 impl<T: FileSystem> NewInode<T> {

@@ -112,6 +112,26 @@ impl<T: FileSystem> Inode<T> {
         unsafe { SuperBlock::from_raw((*self.as_raw()).i_sb) }
     }
 
+    /// Returns the filesystem's per-inode data.
+    pub(crate) fn info(&self) -> &T::InodeInfo {
+        // SAFETY: By the type invariant the inode came from `T`'s inode cache and is live.
+        unsafe { super::inode_cache::info::<T>(self.as_raw()) }
+    }
+
+    /// The size in bytes (`i_size_read`).
+    pub(crate) fn size(&self) -> i64 {
+        // SAFETY: The inode is valid; a 64-bit `i_size` is read atomically.
+        unsafe { core::ptr::read_volatile(&raw const (*self.as_raw()).i_size) }
+    }
+
+    /// Sets the space in use, in pages, as `stat` reports it in 512-byte blocks.
+    pub(crate) fn set_blocks(&self, pages: u64) {
+        let blocks = pages * (bindings::PAGE_SIZE as u64 / 512);
+        // SAFETY: The inode is valid; the caller serialises updates (a 64-bit store is atomic
+        // for the lockless readers in `getattr`).
+        unsafe { core::ptr::write_volatile(&raw mut (*self.as_raw()).i_blocks, blocks) };
+    }
+
     /// The file type and permission bits.
     pub(crate) fn mode(&self) -> u16 {
         // SAFETY: The inode is valid; `i_mode`'s type bits never change.
@@ -148,22 +168,50 @@ impl<T: FileSystem> Inode<T> {
         unsafe { bindings::inc_nlink(self.as_raw()) };
     }
 
-    /// Drops the bytes `start..=end` from the page cache, unmapping them from every process
-    /// first: a hole, which reads back as zeros (`truncate_pagecache_range`). Takes the inode
-    /// lock, so the caller must not hold it.
-    pub(crate) fn punch_hole(&self, start: i64, end: i64) {
-        // SAFETY: The inode is valid; the lock serialises us with writers and truncation.
-        unsafe {
-            bindings::rust_shmem_inode_lock(self.as_raw());
-            bindings::truncate_pagecache_range(self.as_raw(), start, end);
-            bindings::rust_shmem_inode_unlock(self.as_raw());
-        }
+    /// Takes the inode lock (`inode_lock`, the `i_rwsem` writers and truncation hold).
+    pub(crate) fn lock(&self) -> InodeGuard<'_, T> {
+        // SAFETY: The inode is valid; the guard unlocks.
+        unsafe { bindings::rust_shmem_inode_lock(self.as_raw()) };
+        InodeGuard(self)
     }
 
     /// Sets mtime and ctime to now, after the directory's contents changed.
     pub(crate) fn touch_dir(&self) {
         // SAFETY: The inode is valid; the VFS holds the directory lock in every caller.
         unsafe { bindings::rust_shmem_inode_touch_dir(self.as_raw()) };
+    }
+}
+
+/// The inode lock of an inode, held; released on drop.
+pub(crate) struct InodeGuard<'a, T: FileSystem>(&'a Inode<T>);
+
+impl<T: FileSystem> InodeGuard<'_, T> {
+    /// Drops the bytes `start..=end` from the page cache, unmapping them from every process
+    /// first: a hole, which reads back as zeros (`truncate_pagecache_range`).
+    pub(crate) fn punch_hole(&self, start: i64, end: i64) {
+        // SAFETY: The inode is valid and locked, as truncation requires.
+        unsafe { bindings::truncate_pagecache_range(self.0.as_raw(), start, end) };
+    }
+
+    /// Checks `size` against the size limits (`inode_newsize_ok`: `RLIMIT_FSIZE`, `s_maxbytes`).
+    pub(crate) fn size_ok(&self, size: i64) -> Result {
+        // SAFETY: The inode is valid.
+        to_result(unsafe { bindings::inode_newsize_ok(self.0.as_raw(), size) })
+    }
+
+    /// Grows the size without touching the page cache (`i_size_write`).
+    pub(crate) fn grow_size(&self, size: i64) {
+        if size > self.0.size() {
+            // SAFETY: The inode is valid and locked, which serialises size changes.
+            unsafe { core::ptr::write_volatile(&raw mut (*self.0.as_raw()).i_size, size) };
+        }
+    }
+}
+
+impl<T: FileSystem> Drop for InodeGuard<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: We hold the lock taken in `Inode::lock`.
+        unsafe { bindings::rust_shmem_inode_unlock(self.0.as_raw()) };
     }
 }
 

@@ -25,6 +25,22 @@ struct CachedInode<T: FileSystem> {
     inode: Opaque<bindings::inode>,
 }
 
+/// Returns the per-inode data of `inode`.
+///
+/// # Safety
+///
+/// `inode` must be a live inode allocated by [`InodeCache::alloc`] of `T` and not yet freed,
+/// and the returned reference must not outlive it.
+pub(crate) unsafe fn info<'a, T: FileSystem>(inode: *mut bindings::inode) -> &'a T::InodeInfo {
+    // SAFETY: The caller guarantees `inode` is embedded in a `CachedInode<T>` whose `info` was
+    // initialised by `alloc` and is dropped only in `free`.
+    unsafe {
+        &*(*container_of!(Opaque::cast_from(inode), CachedInode<T>, inode))
+            .info
+            .get()
+    }
+}
+
 /// Returns the per-inode data of an inode nobody else can reach yet.
 ///
 /// # Safety

@@ -7,9 +7,11 @@
 //! `extern "C"` trampolines turn the raw pointers the VFS hands us into references with the
 //! lifetimes the VFS guarantees. Nothing in here knows about rust_shmem's own policy.
 
+pub(crate) mod aops;
 pub(crate) mod dentry;
 pub(crate) mod dir_ops;
 pub(crate) mod file;
+pub(crate) mod folio;
 pub(crate) mod fs_context;
 pub(crate) mod fs_type;
 pub(crate) mod inode;

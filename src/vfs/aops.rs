@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The page cache of a memory-only filesystem: libfs's `ram_aops` (new pages are zeroed, written
+//! pages stay dirty, nothing is written back), with a charge taken for every page that enters the
+//! cache, and a read path that reads holes as zeros without filling them.
+
+use crate::bindings;
+use core::marker::PhantomData;
+use kernel::{iov::IovIterDest, prelude::*};
+
+use super::{folio::PageCache, FileSystem, Inode};
+
+/// What a filesystem decides about its page cache.
+pub(crate) trait PageCacheOps: FileSystem {
+    /// Charges `pages` pages about to enter `inode`'s page cache; `ENOSPC` refuses them.
+    fn charge(inode: &Inode<Self>, pages: u64) -> Result;
+
+    /// Gives back a charge that no page used.
+    fn uncharge(inode: &Inode<Self>, pages: u64);
+
+    /// Called after pages may have left the cache (truncation, hole punching).
+    fn pages_dropped(inode: &Inode<Self>);
+}
+
+/// The libfs operations we build on.
+fn ram_aops() -> &'static bindings::address_space_operations {
+    // SAFETY: `ram_aops` is an immutable exported static of the kernel.
+    unsafe { &bindings::ram_aops }
+}
+
+/// The `address_space_operations` and file hooks of `T`'s regular files.
+pub(crate) struct PageCacheVtable<T: PageCacheOps>(PhantomData<T>);
+
+impl<T: PageCacheOps> PageCacheVtable<T> {
+    /// The address space operations.
+    pub(crate) const AOPS: bindings::address_space_operations =
+        bindings::address_space_operations {
+            read_folio: Some(Self::read_folio),
+            write_begin: Some(Self::write_begin),
+            write_end: Some(Self::write_end),
+            dirty_folio: Some(bindings::noop_dirty_folio),
+            ..pin_init::zeroed()
+        };
+
+    /// # Safety
+    ///
+    /// `address_space_operations::read_folio`: a locked, new folio of one of `T`'s inodes.
+    unsafe extern "C" fn read_folio(
+        file: *mut bindings::file,
+        folio: *mut bindings::folio,
+    ) -> c_int {
+        // SAFETY: A locked page-cache folio has a mapping, whose host is our inode.
+        let inode = unsafe { Inode::<T>::from_raw(bindings::rust_shmem_folio_inode(folio)) };
+        // SAFETY: As above.
+        let pages = unsafe { bindings::rust_shmem_folio_nr_pages(folio) } as u64;
+        if let Err(e) = T::charge(inode, pages) {
+            // SAFETY: `read_folio` must unlock the folio, also on failure.
+            unsafe { bindings::folio_unlock(folio) };
+            return e.to_errno();
+        }
+        match ram_aops().read_folio {
+            // SAFETY: Forwarding our caller's arguments to libfs's implementation.
+            Some(read_folio) => unsafe { read_folio(file, folio) },
+            None => {
+                T::uncharge(inode, pages);
+                // SAFETY: As above.
+                unsafe { bindings::folio_unlock(folio) };
+                EIO.to_errno()
+            }
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `address_space_operations::write_begin`: a write to one of `T`'s inodes, under its lock.
+    unsafe extern "C" fn write_begin(
+        iocb: *const bindings::kiocb,
+        mapping: *mut bindings::address_space,
+        pos: bindings::loff_t,
+        len: c_uint,
+        foliop: *mut *mut bindings::folio,
+        fsdata: *mut *mut c_void,
+    ) -> c_int {
+        // SAFETY: The mapping of one of our inodes is valid and hosted by it.
+        let inode = unsafe { Inode::<T>::from_raw((*mapping).host) };
+        let Some(write_begin) = ram_aops().write_begin else {
+            return EIO.to_errno();
+        };
+        // Charge a page unless it is there already. Only order-0 folios: the mapping does not
+        // allow large ones.
+        let index = (pos >> bindings::PAGE_SHIFT) as u64;
+        let present = PageCache::of(inode)
+            .lookup(index)
+            .is_some_and(|f| f.is_uptodate());
+        if !present {
+            if let Err(e) = T::charge(inode, 1) {
+                return e.to_errno();
+            }
+        }
+        // SAFETY: Forwarding our caller's arguments to libfs's implementation.
+        let ret = unsafe { write_begin(iocb, mapping, pos, len, foliop, fsdata) };
+        // A folio that is already valid was there before: a racing fault filled it.
+        // SAFETY: On success `*foliop` is a locked folio we may inspect.
+        if !present && (ret != 0 || unsafe { bindings::rust_shmem_folio_test_uptodate(*foliop) }) {
+            T::uncharge(inode, 1);
+        }
+        ret
+    }
+
+    /// # Safety
+    ///
+    /// `address_space_operations::write_end`: the end of a write started by `write_begin`.
+    unsafe extern "C" fn write_end(
+        iocb: *const bindings::kiocb,
+        mapping: *mut bindings::address_space,
+        pos: bindings::loff_t,
+        len: c_uint,
+        copied: c_uint,
+        folio: *mut bindings::folio,
+        fsdata: *mut c_void,
+    ) -> c_int {
+        match ram_aops().write_end {
+            // SAFETY: Forwarding our caller's arguments to libfs's implementation.
+            Some(write_end) => unsafe { write_end(iocb, mapping, pos, len, copied, folio, fsdata) },
+            None => EIO.to_errno(),
+        }
+    }
+
+    /// `file_operations::read_iter` that reads holes as zeros instead of filling them with new
+    /// pages, so reading a sparse file neither uses memory nor fails on a full filesystem
+    /// (`shmem_file_read_iter`).
+    ///
+    /// # Safety
+    ///
+    /// A read of one of `T`'s regular files: valid `iocb` and `iter`.
+    pub(crate) unsafe extern "C" fn read_iter(
+        iocb: *mut bindings::kiocb,
+        iter: *mut bindings::iov_iter,
+    ) -> isize {
+        // SAFETY: The kiocb's file is one of ours and stays open during the call.
+        let (file, inode) = unsafe {
+            let file = (*iocb).ki_filp;
+            (file, Inode::<T>::from_raw((*file).f_inode))
+        };
+        // SAFETY: `iter` is a valid destination per the contract.
+        let dest = unsafe { IovIterDest::from_raw(iter) };
+        let cache = PageCache::of(inode);
+        let page = bindings::PAGE_SIZE as i64;
+        let mut read = 0usize;
+        let mut copy = || -> Result {
+            loop {
+                // SAFETY: `ki_pos` is ours to read and advance during the call.
+                let pos = unsafe { (*iocb).ki_pos };
+                let size = inode.size();
+                if pos >= size || dest.is_empty() {
+                    return Ok(());
+                }
+                let offset = (pos % page) as usize;
+                let folio = cache.lookup((pos / page) as u64);
+                // Sizes may have changed while we looked: reads do not hold the inode lock.
+                let size = inode.size();
+                if pos >= size {
+                    return Ok(());
+                }
+                let want = (size - pos)
+                    .min(page - offset as i64)
+                    .min(dest.len() as i64) as usize;
+                let done = match folio {
+                    Some(folio) if folio.is_uptodate() => folio.copy_to(offset, want, dest),
+                    // SAFETY: `dest` is valid and has at least `want` bytes of room.
+                    _ => unsafe { bindings::iov_iter_zero(want, dest.as_raw()) },
+                };
+                // SAFETY: As above.
+                unsafe { (*iocb).ki_pos += done as i64 };
+                read += done;
+                if done < want {
+                    return Err(EFAULT);
+                }
+            }
+        };
+        let result = copy();
+        // SAFETY: The file is valid; marking access updates atime like every read.
+        unsafe { bindings::rust_shmem_file_accessed(file) };
+        match result {
+            Err(e) if read == 0 => e.to_errno() as isize,
+            _ => read as isize,
+        }
+    }
+
+    /// `inode_operations::setattr`: libfs's, then the filesystem hears about dropped pages.
+    ///
+    /// # Safety
+    ///
+    /// A `setattr` on one of `T`'s inodes, with the VFS's locks held.
+    pub(crate) unsafe extern "C" fn setattr(
+        idmap: *mut bindings::mnt_idmap,
+        dentry: *mut bindings::dentry,
+        attr: *mut bindings::iattr,
+    ) -> c_int {
+        // SAFETY: Forwarding our caller's arguments.
+        let ret = unsafe { bindings::simple_setattr(idmap, dentry, attr) };
+        // SAFETY: `attr` is valid for the call.
+        if ret == 0 && unsafe { (*attr).ia_valid } & bindings::ATTR_SIZE != 0 {
+            // SAFETY: `dentry` is a positive dentry of ours.
+            T::pages_dropped(unsafe { Inode::<T>::from_raw((*dentry).d_inode) });
+        }
+        ret
+    }
+}
