@@ -1960,3 +1960,37 @@ TEST_F(fs, readdir_while_changing)
 	for (i = 0; i < N; i++)
 		EXPECT_EQ(1, seen[i]) TH_LOG("keep%03d seen %d times", i, seen[i]);
 }
+
+/* Touching one page of a sparse shared mapping allocates that page, no neighbours. */
+TEST_F(fs, mmap_touch_allocates_what_it_touches)
+{
+	const size_t len = 4 << 20;
+	long long blocks[2][3];
+	int side;
+
+	for (side = 0; side < 2; side++) {
+		int fd = openat(side ? self->dfd : self->rfd, "sparse", O_CREAT | O_RDWR, 0644);
+		struct stat st;
+		char *map;
+
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, ftruncate(fd, len));
+		map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, map);
+		map[len / 2] = 1;
+		ASSERT_EQ(0, fstat(fd, &st));
+		blocks[side][0] = st.st_blocks;
+		EXPECT_EQ(0, map[len / 2 + self->page]);	/* a read fault */
+		ASSERT_EQ(0, fstat(fd, &st));
+		blocks[side][1] = st.st_blocks;
+		ASSERT_EQ(0, munmap(map, len));
+		ASSERT_EQ(0, pwrite(fd, "x", 1, 0) == 1 ? 0 : -1);
+		ASSERT_EQ(0, fstat(fd, &st));
+		blocks[side][2] = st.st_blocks;
+		close(fd);
+	}
+	EXPECT_EQ(blocks[0][0], blocks[1][0]);
+	EXPECT_EQ(blocks[0][1], blocks[1][1]);
+	EXPECT_EQ(blocks[0][2], blocks[1][2]);
+	EXPECT_EQ(self->page / 512, blocks[1][0]);
+}
