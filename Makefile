@@ -6,6 +6,7 @@
 #   make deps      install toolchain, qemu, busybox and the kernel source (qemu/deps.sh; idempotent)
 #   make kernel    build the test kernel into ~/.cache/rust_shmem (cached; qemu/kernel.sh)
 #   make module    build rust_shmem.ko
+#   make consumer  build tests/consumer's rust_shmem_consumer.ko against rust_shmem's exports
 #   make lint      build with clippy and -Dwarnings (C: -Werror), and rustfmt --check the crate
 #   make tests     build the kselftests and the demo into build/tests (tests/Makefile)
 #   make image     build the initramfs build/initramfs.cpio.gz (qemu/image.sh)
@@ -56,7 +57,7 @@ MODULE_FLAGS :=
 # Crate files for rustfmt: the root (rustfmt follows its `mod` declarations into src/).
 CRATE_ROOT := rust_shmem.rs
 
-.PHONY: all deps kernel module lint tests image run check bench shell clean
+.PHONY: all deps kernel module consumer lint tests image run check bench shell clean
 all: module
 
 deps:
@@ -74,6 +75,17 @@ module: kernel
 	$(call say,MODULE,rust_shmem.ko$(if $(MODULE_FLAGS), [$(MODULE_FLAGS)]))
 	$(Q)$(MAKE) -s --no-print-directory -C "$(KDIR_SH)" M=$(CURDIR) LLVM=$(LLVM) $(MODULE_FLAGS) modules
 
+# A C module that uses rust_shmem's exported API (tests/setup_api.c drives it). MODPOST resolves
+# those symbols from rust_shmem's Module.symvers, so it is built after the module; its products go
+# to build/consumer (MO=), not into the source tree.
+CONSUMER_KO := $(BUILD)/consumer/rust_shmem_consumer.ko
+consumer: module
+	$(call say,MODULE,rust_shmem_consumer.ko)
+	$(Q)mkdir -p $(BUILD)/consumer
+	$(Q)$(MAKE) -s --no-print-directory -C "$(KDIR_SH)" M=$(CURDIR)/tests/consumer \
+		MO=$(BUILD)/consumer LLVM=$(LLVM) KBUILD_EXTRA_SYMBOLS=$(CURDIR)/Module.symvers \
+		$(if $(filter 1,$(LINT_WERROR)),KCFLAGS=-Werror) modules
+
 # The clippy build produces the module too, so check builds it once, with the lint flags.
 lint: MODULE_FLAGS := $(LINT_FLAGS)
 lint: module
@@ -85,9 +97,9 @@ tests: kernel
 	$(Q)[ -f tests/Makefile ] || { echo "tests/Makefile is missing" >&2; exit 1; }
 	$(Q)$(MAKE) -s --no-print-directory -C tests KSRC=$(KSRC) KDIR="$(KDIR_SH)" OUT=$(BUILD)/tests
 
-image: module tests
+image: module consumer tests
 	$(Q)qemu/image.sh -m $(CURDIR)/rust_shmem.ko -t $(BUILD)/tests \
-		$(foreach k,$(EXTRA_KO),-k $(k)) $(foreach b,$(HOST_BINS),-b $(b)) \
+		$(foreach k,$(CONSUMER_KO) $(EXTRA_KO),-k $(k)) $(foreach b,$(HOST_BINS),-b $(b)) \
 		$(BUILD)/initramfs.cpio.gz >/dev/null
 
 BOOT = qemu/boot.sh -k "$(KDIR_SH)/arch/x86/boot/bzImage" -i $(BUILD)/initramfs.cpio.gz -o $(BUILD)

@@ -9,6 +9,7 @@
 #include <linux/statfs.h>
 #include <linux/mman.h>
 #include <linux/falloc.h>
+#include <linux/shmem_fs.h>
 #include "helpers.h"
 
 /* Macro constants bindgen cannot evaluate on its own (BIT(), casts): bound as typed consts. */

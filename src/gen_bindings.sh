@@ -30,6 +30,6 @@ bindgen "$header" -o "$out" \
 	--allowlist-type 'p_log' --allowlist-type 'fc_log' --allowlist-type 'kstatfs' \
 	--allowlist-function 'get_tree_nodev' --allowlist-function '__fs_parse' \
 	--allowlist-function 'logfc' --allowlist-function 'fs_param_is_.*' \
-	--allowlist-function 'rust_shmem_.*' \
+	--allowlist-function 'rust_shmem_.*' --allowlist-function 'shmem_kernel_file_setup' \
 	--allowlist-var 'fs_param_.*' --allowlist-var 'RUST_SHMEM_.*' \
 	-- "$@" -DMODULE -I"$(dirname "$header")"

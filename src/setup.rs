@@ -6,8 +6,8 @@
 
 use crate::bindings;
 use crate::fs::{file, inode::new_inode, RustShmem};
-use crate::vfs::{file::FileRef, inode::Idmap, mount::Mount, FsRegistration};
-use core::ptr;
+use crate::vfs::{file::FileRef, inode::Idmap, mount::Mount, FsRegistration, Inode};
+use core::{mem::ManuallyDrop, ptr, ptr::NonNull};
 use kernel::{
     prelude::*,
     sync::atomic::{Acquire, Atomic, Release},
@@ -41,16 +41,57 @@ impl Drop for SetupApi {
     }
 }
 
-/// `__shmem_file_setup`: an unlinked regular file of `size` bytes on `mnt`.
+/// The commit charge of a setup file (`shmem_acct_size`): the size counted against the
+/// overcommit limit unless `VMA_NORESERVE_BIT` is set, given back when the file goes.
 ///
-/// Unlike tmpfs, the size is not charged to the commit limit whatever `VMA_NORESERVE_BIT` says:
-/// the accounting (`__vm_enough_memory`, `vm_unacct_memory`, `vm_committed_as`) is not exported
-/// to modules, so every file behaves as if made with `VMA_NORESERVE_BIT`.
+/// The kernel keeps that accounting (`__vm_enough_memory`, `vm_unacct_memory`,
+/// `vm_committed_as`) to itself: a module can neither charge nor uncharge. Its own shmem can, and
+/// exports `shmem_kernel_file_setup`, whose file of the same size and flags charges exactly what
+/// tmpfs would and holds no pages. Each charged rust_shmem file keeps such a file as its charge
+/// and resizes it with itself, so `Committed_AS` and strict overcommit (`ENOMEM`) behave as
+/// with tmpfs.
+fn commit_charge(size: i64, flags: bindings::vma_flags_t) -> Result<Option<FileRef>> {
+    let noreserve = flags.__vma_flags[0] & (1 << bindings::VMA_NORESERVE_BIT) != 0;
+    if noreserve {
+        return Ok(None);
+    }
+    // SAFETY: The name is a valid string; the call returns a new file or an `ERR_PTR`.
+    let charge = unsafe {
+        FileRef::from_result(bindings::shmem_kernel_file_setup(
+            c"rust_shmem commit charge".as_char_ptr(),
+            size,
+            flags,
+        ))
+    }?;
+    Ok(Some(charge))
+}
+
+/// Moves the commit charge of `inode`, if it has one, to a new size (`shmem_reacct_size`).
+pub(crate) fn recharge(inode: &Inode<RustShmem>, size: i64) -> Result {
+    let charge = inode.info().commit_charge.load(Acquire);
+    let Some(charge) = NonNull::new(charge) else {
+        return Ok(());
+    };
+    // SAFETY: The charge stays with the inode until `uncharge` at eviction; we only borrow it.
+    let charge = ManuallyDrop::new(unsafe { FileRef::from_raw(charge) });
+    charge.truncate(size)
+}
+
+/// Gives back the commit charge of an inode that is being evicted.
+pub(crate) fn uncharge(inode: &Inode<RustShmem>) {
+    let charge = inode.info().commit_charge.xchg(ptr::null_mut(), Acquire);
+    if let Some(charge) = NonNull::new(charge) {
+        // SAFETY: Stored by `file_setup` with `into_raw`, taken back exactly once here.
+        drop(unsafe { FileRef::from_raw(charge) });
+    }
+}
+
+/// `__shmem_file_setup`: an unlinked regular file of `size` bytes on `mnt`.
 fn file_setup(
     mnt: &Mount,
     name: &CStr,
     size: i64,
-    _flags: &bindings::vma_flags_t,
+    flags: &bindings::vma_flags_t,
     i_flags: u32,
 ) -> Result<FileRef> {
     if !(0..=bindings::RUST_SHMEM_MAX_LFS_FILESIZE).contains(&size) || mnt.is_idmapped() {
@@ -59,8 +100,13 @@ fn file_setup(
     let sb = mnt
         .super_block::<RustShmem>(FS_TYPE.load(Acquire))
         .ok_or(EINVAL)?;
+    let charge = commit_charge(size, *flags)?;
     let mode = (bindings::S_IFREG | bindings::S_IRWXUGO) as u16;
     let mut inode = new_inode(sb, Idmap::none(), None, mode, 0)?;
+    if let Some(charge) = charge {
+        // Given back by `uncharge` when the inode is evicted.
+        *inode.info_mut().commit_charge.get_mut() = charge.into_raw();
+    }
     inode.init_unlinked(size, i_flags);
     inode.into_pseudo_file(mnt, name, &file::FILE_OPS)
 }

@@ -14,6 +14,9 @@ pub(crate) struct InodeInfo {
     pub(crate) alloced: Atomic<u64>,
     /// The target of a short symlink, which `i_link` points into.
     pub(crate) short_link: Option<KVec<u8>>,
+    /// For files of the setup API: the file that carries their commit charge (see
+    /// `setup::CommitCharge`), null otherwise.
+    pub(crate) commit_charge: Atomic<*mut bindings::file>,
 }
 
 impl Default for InodeInfo {
@@ -21,6 +24,7 @@ impl Default for InodeInfo {
         Self {
             alloced: Atomic::new(0),
             short_link: None,
+            commit_charge: Atomic::new(core::ptr::null_mut()),
         }
     }
 }

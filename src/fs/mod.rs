@@ -26,7 +26,7 @@ pub(crate) static INODE_CACHE: InodeCache<RustShmem> = InodeCache::new(c"rust_sh
 impl FileSystem for RustShmem {
     const NAME: &'static CStr = c"rust_shmem";
     const MAGIC: u32 = RUST_SHMEM_MAGIC;
-    const FS_FLAGS: u32 = kernel::bindings::FS_USERNS_MOUNT;
+    const FS_FLAGS: u32 = kernel::bindings::FS_USERNS_MOUNT | kernel::bindings::FS_ALLOW_IDMAP;
     const PARAMS: ParamTable = options::PARAMS;
 
     type Options = options::MountOptions;
@@ -64,6 +64,7 @@ impl FileSystem for RustShmem {
     fn evict_inode(inode: &crate::vfs::Inode<Self>) {
         // The page cache is empty by now: give back every page charged for it.
         space::recalc(inode);
+        crate::setup::uncharge(inode);
         inode.super_block().info().release_inode();
     }
 

@@ -53,6 +53,10 @@ impl PageCacheOps for RustShmem {
     fn pages_dropped(inode: &Inode<Self>) {
         recalc(inode);
     }
+
+    fn resize(inode: &Inode<Self>, _old: i64, new: i64) -> Result {
+        crate::setup::recharge(inode, new)
+    }
 }
 
 /// Zero-filled pages for `offset..offset + len` (`shmem_fallocate` without `PUNCH_HOLE`).

@@ -20,6 +20,9 @@ pub(crate) trait PageCacheOps: FileSystem {
 
     /// Called after pages may have left the cache (truncation, hole punching).
     fn pages_dropped(inode: &Inode<Self>);
+
+    /// Called before `inode`'s size changes from `old` to `new`; an error refuses the change.
+    fn resize(inode: &Inode<Self>, old: i64, new: i64) -> Result;
 }
 
 /// The libfs operations we build on.
@@ -197,12 +200,30 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
         dentry: *mut bindings::dentry,
         attr: *mut bindings::iattr,
     ) -> c_int {
+        // SAFETY: `dentry` is a positive dentry of ours and `attr` valid for the call.
+        let (inode, resize) = unsafe {
+            let resize = (*attr).ia_valid & bindings::ATTR_SIZE != 0;
+            (
+                Inode::<T>::from_raw((*dentry).d_inode),
+                resize.then(|| (*attr).ia_size),
+            )
+        };
+        let old = inode.size();
+        if let Some(new) = resize.filter(|new| *new != old) {
+            if let Err(e) = T::resize(inode, old, new) {
+                return e.to_errno();
+            }
+        }
         // SAFETY: Forwarding our caller's arguments.
         let ret = unsafe { bindings::simple_setattr(idmap, dentry, attr) };
-        // SAFETY: `attr` is valid for the call.
-        if ret == 0 && unsafe { (*attr).ia_valid } & bindings::ATTR_SIZE != 0 {
-            // SAFETY: `dentry` is a positive dentry of ours.
-            T::pages_dropped(unsafe { Inode::<T>::from_raw((*dentry).d_inode) });
+        if let Some(new) = resize {
+            if ret != 0 && new != old {
+                // Undo what `resize` prepared; shrinking back cannot fail.
+                let _ = T::resize(inode, new, old);
+            }
+            if ret == 0 {
+                T::pages_dropped(inode);
+            }
         }
         ret
     }

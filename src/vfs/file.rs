@@ -19,9 +19,38 @@ use super::{mount::Mount, FileSystem, Inode, NewInode};
 pub(crate) struct FileRef(NonNull<bindings::file>);
 
 impl FileRef {
+    /// Takes over the file reference a C function returned, or its error.
+    ///
+    /// # Safety
+    ///
+    /// `file` must be an `ERR_PTR` or a live file whose reference the caller gives us.
+    pub(crate) unsafe fn from_result(file: *mut bindings::file) -> Result<Self> {
+        let file = NonNull::new(from_err_ptr(file)?).ok_or(ENOMEM)?;
+        // INVARIANT: Per the contract we now own the reference.
+        Ok(Self(file))
+    }
+
+    /// Takes back a reference given away with [`FileRef::into_raw`].
+    ///
+    /// # Safety
+    ///
+    /// `file` must come from [`FileRef::into_raw`], and its reference must not be used again.
+    pub(crate) unsafe fn from_raw(file: NonNull<bindings::file>) -> Self {
+        // INVARIANT: Per the contract the reference is ours again.
+        Self(file)
+    }
+
     /// Gives the reference to the caller (the C side that asked for a file).
     pub(crate) fn into_raw(self) -> *mut bindings::file {
         ManuallyDrop::new(self).0.as_ptr()
+    }
+
+    /// Truncates or extends the file to `size` bytes (`vfs_truncate`), with the usual checks.
+    pub(crate) fn truncate(&self, size: i64) -> Result {
+        // SAFETY: The file is live (type invariant); its path is stable while it is open.
+        to_result(unsafe {
+            bindings::vfs_truncate(&raw const (*self.0.as_ptr()).__bindgen_anon_1.f_path, size)
+        })
     }
 }
 
