@@ -97,6 +97,11 @@ bool rust_shmem_folio_test_uptodate(struct folio *folio)
 	return folio_test_uptodate(folio);
 }
 
+bool rust_shmem_folio_test_dirty(struct folio *folio)
+{
+	return folio_test_dirty(folio);
+}
+
 long rust_shmem_folio_nr_pages(struct folio *folio)
 {
 	return folio_nr_pages(folio);
@@ -105,16 +110,6 @@ long rust_shmem_folio_nr_pages(struct folio *folio)
 void rust_shmem_folio_put(struct folio *folio)
 {
 	folio_put(folio);
-}
-
-void rust_shmem_folio_zero(struct folio *folio)
-{
-	folio_zero_range(folio, 0, folio_size(folio));
-}
-
-void rust_shmem_folio_mark_uptodate(struct folio *folio)
-{
-	folio_mark_uptodate(folio);
 }
 
 size_t rust_shmem_copy_folio_to_iter(struct folio *folio, size_t offset, size_t bytes,
@@ -131,4 +126,9 @@ void rust_shmem_file_accessed(struct file *file)
 struct inode *rust_shmem_folio_inode(struct folio *folio)
 {
 	return folio_inode(folio);
+}
+
+unsigned long rust_shmem_folio_index(struct folio *folio)
+{
+	return folio->index;
 }

@@ -33,13 +33,13 @@ bool rust_shmem_is_idmapped_mnt(const struct vfsmount *mnt);
 struct folio *rust_shmem_folio_lookup(struct address_space *mapping, unsigned long index);
 struct folio *rust_shmem_folio_create_locked(struct address_space *mapping, unsigned long index);
 bool rust_shmem_folio_test_uptodate(struct folio *folio);
+bool rust_shmem_folio_test_dirty(struct folio *folio);
 long rust_shmem_folio_nr_pages(struct folio *folio);
 void rust_shmem_folio_put(struct folio *folio);
-void rust_shmem_folio_zero(struct folio *folio);
-void rust_shmem_folio_mark_uptodate(struct folio *folio);
 size_t rust_shmem_copy_folio_to_iter(struct folio *folio, size_t offset, size_t bytes,
 				     struct iov_iter *iter);
 void rust_shmem_file_accessed(struct file *file);
 struct inode *rust_shmem_folio_inode(struct folio *folio);
+unsigned long rust_shmem_folio_index(struct folio *folio);
 
 #endif /* RUST_SHMEM_HELPERS_H */

@@ -26,6 +26,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sendfile.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
@@ -1993,4 +1994,143 @@ TEST_F(fs, mmap_touch_allocates_what_it_touches)
 	EXPECT_EQ(blocks[0][1], blocks[1][1]);
 	EXPECT_EQ(blocks[0][2], blocks[1][2]);
 	EXPECT_EQ(self->page / 512, blocks[1][0]);
+}
+
+/* -------------------------------------------------- file I/O, against tmpfs */
+
+/* SEEK_DATA/SEEK_HOLE answers for a file with data, holes and a preallocated range. */
+static int seek_trace(int dfd, long long *out)
+{
+	static const long long probes[] = { 0, 1, 4095, 4096, 8192, 65536, 100000, 131072,
+					    200000, 262143, 262144, 300000 };
+	char page[4096];
+	int fd, n = 0;
+	unsigned int i;
+
+	memset(page, 'd', sizeof(page));
+	fd = openat(dfd, "holes", O_CREAT | O_RDWR | O_TRUNC, 0644);
+	if (fd < 0)
+		return -1;
+	if (pwrite(fd, page, 100, 4096) != 100 ||			/* data in page 1 */
+	    pwrite(fd, page, sizeof(page), 131072) != 4096 ||		/* data in page 32 */
+	    fallocate(fd, FALLOC_FL_KEEP_SIZE, 196608, 8192) ||	/* zeroed pages 48-49 */
+	    ftruncate(fd, 262144))
+		return -1;
+	for (i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		out[n] = lseek(fd, probes[i], SEEK_DATA);
+		out[n + 1] = out[n] < 0 ? -errno : 0;
+		n += 2;
+		out[n] = lseek(fd, probes[i], SEEK_HOLE);
+		out[n + 1] = out[n] < 0 ? -errno : 0;
+		n += 2;
+	}
+	out[n++] = lseek(fd, -1, SEEK_DATA) < 0 ? -errno : 0;
+	close(fd);
+	return n;
+}
+
+TEST_F(fs, seek_data_hole_match_tmpfs)
+{
+	long long got[64], ref[64];
+	int n, i;
+
+	n = seek_trace(self->rfd, ref);
+	ASSERT_LT(0, n);
+	ASSERT_EQ(n, seek_trace(self->dfd, got));
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(ref[i], got[i]) TH_LOG("entry %d", i);
+}
+
+TEST_F(fs, o_direct_o_append)
+{
+	char *buf;
+	struct stat st;
+	int fd;
+
+	/* tmpfs accepts O_DIRECT and serves it from the page cache. */
+	ASSERT_EQ(0, posix_memalign((void **)&buf, 4096, 8192));
+	memset(buf, 'o', 8192);
+	fd = openat(self->dfd, "direct", O_CREAT | O_RDWR | O_DIRECT, 0644);
+	ASSERT_LE(0, fd) TH_LOG("O_DIRECT: %s", strerror(errno));
+	ASSERT_EQ(8192, pwrite(fd, buf, 8192, 0));
+	memset(buf, 0, 8192);
+	ASSERT_EQ(8192, pread(fd, buf, 8192, 0));
+	EXPECT_EQ('o', buf[8191]);
+	close(fd);
+	/* O_APPEND writes land at the end whatever the offset. */
+	fd = openat(self->dfd, "direct", O_WRONLY | O_APPEND);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(3, pwrite(fd, "abc", 3, 0));
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(8195, (long)st.st_size);
+	close(fd);
+	free(buf);
+}
+
+TEST_F(fs, splice_sendfile_copy_file_range)
+{
+	char buf[64 * 1024], back[sizeof(buf)];
+	int src, dst, pipefd[2];
+	off_t off = 0;
+	loff_t in = 0, out = 0;
+
+	fill_pattern(buf, sizeof(buf), 0, 0x51);
+	ASSERT_EQ(0, put_file(self->dfd, "src", buf, sizeof(buf), 0644));
+	src = openat(self->dfd, "src", O_RDONLY);
+	ASSERT_LE(0, src);
+	dst = openat(self->dfd, "sent", O_CREAT | O_RDWR, 0644);
+	ASSERT_LE(0, dst);
+	ASSERT_EQ((ssize_t)sizeof(buf), sendfile(dst, src, &off, sizeof(buf)));
+	ASSERT_EQ((ssize_t)sizeof(buf), pread(dst, back, sizeof(back), 0));
+	EXPECT_EQ(0, memcmp(buf, back, sizeof(buf)));
+	close(dst);
+	dst = openat(self->dfd, "copied", O_CREAT | O_RDWR, 0644);
+	ASSERT_LE(0, dst);
+	ASSERT_EQ((ssize_t)sizeof(buf), copy_file_range(src, &in, dst, &out, sizeof(buf), 0));
+	ASSERT_EQ((ssize_t)sizeof(buf), pread(dst, back, sizeof(back), 0));
+	EXPECT_EQ(0, memcmp(buf, back, sizeof(buf)));
+	close(dst);
+	ASSERT_EQ(0, pipe(pipefd));
+	in = 4096;
+	ASSERT_EQ(4096, splice(src, &in, pipefd[1], NULL, 4096, 0));
+	dst = openat(self->dfd, "spliced", O_CREAT | O_RDWR, 0644);
+	ASSERT_LE(0, dst);
+	ASSERT_EQ(4096, splice(pipefd[0], NULL, dst, NULL, 4096, 0));
+	ASSERT_EQ(4096, pread(dst, back, 4096, 0));
+	EXPECT_EQ(0, memcmp(buf + 4096, back, 4096));
+	close(dst);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(src);
+}
+
+TEST_F(fs, mmap_write_updates_mtime_and_statx_btime)
+{
+	struct statx before, after;
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	char *map;
+	int fd;
+
+	fd = openat(self->dfd, "times", O_CREAT | O_RDWR, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 4096));
+	ASSERT_EQ(0, statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, &before));
+	EXPECT_TRUE((before.stx_mask & STATX_BTIME) != 0);
+	EXPECT_EQ(before.stx_btime.tv_sec, before.stx_ctime.tv_sec);
+	nanosleep(&pause, NULL);
+	map = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	map[0] = 1;
+	ASSERT_EQ(0, msync(map, 4096, MS_SYNC));
+	ASSERT_EQ(0, statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, &after));
+	EXPECT_TRUE(after.stx_mtime.tv_sec > before.stx_mtime.tv_sec ||
+		    (after.stx_mtime.tv_sec == before.stx_mtime.tv_sec &&
+		     after.stx_mtime.tv_nsec > before.stx_mtime.tv_nsec));
+	EXPECT_EQ(before.stx_btime.tv_sec, after.stx_btime.tv_sec);
+	EXPECT_EQ(before.stx_btime.tv_nsec, after.stx_btime.tv_nsec);
+	munmap(map, 4096);
+	close(fd);
+	/* Directories and symlinks have a birth time too. */
+	ASSERT_EQ(0, statx(self->dfd, "", AT_EMPTY_PATH, STATX_BTIME, &after));
+	EXPECT_TRUE((after.stx_mask & STATX_BTIME) != 0);
 }

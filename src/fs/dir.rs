@@ -13,6 +13,7 @@ use super::{inode::new_inode, RustShmem};
 use crate::bindings;
 use crate::vfs::{
     dir_ops::{rename_exchange, rename_timestamp, simple_link, simple_unlink, DirOps, DirVtable},
+    fs_type::getattr,
     inode::Idmap,
     Dentry, Inode, NewInode,
 };
@@ -30,6 +31,7 @@ pub(crate) const DIR_INODE_OPS: bindings::inode_operations = DirVtable::<RustShm
 /// Inode operations of symlinks whose target is kept in the inode.
 const SHORT_SYMLINK_OPS: bindings::inode_operations = bindings::inode_operations {
     get_link: Some(bindings::simple_get_link),
+    getattr: Some(getattr::<RustShmem>),
     ..pin_init::zeroed()
 };
 

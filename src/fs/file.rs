@@ -8,6 +8,7 @@ use crate::bindings;
 use crate::vfs::{
     aops::PageCacheVtable,
     file::{file_inode, file_modified},
+    fs_type::getattr,
 };
 use kernel::{module::this_module, prelude::*};
 
@@ -18,9 +19,10 @@ pub(crate) const AOPS: bindings::address_space_operations = PageCacheVtable::<Ru
 /// File operations of regular files: the generic page-cache paths.
 pub(crate) const FILE_OPS: bindings::file_operations = bindings::file_operations {
     owner: this_module::<crate::RustShmemModule>().as_ptr(),
-    llseek: Some(bindings::generic_file_llseek),
+    open: Some(PageCacheVtable::<RustShmem>::open),
+    llseek: Some(PageCacheVtable::<RustShmem>::llseek),
     read_iter: Some(PageCacheVtable::<RustShmem>::read_iter),
-    write_iter: Some(bindings::generic_file_write_iter),
+    write_iter: Some(PageCacheVtable::<RustShmem>::write_iter),
     mmap_prepare: Some(bindings::generic_file_mmap_prepare),
     fsync: Some(bindings::noop_fsync),
     splice_read: Some(bindings::filemap_splice_read),
@@ -69,7 +71,7 @@ unsafe extern "C" fn fallocate(
 /// Inode operations of regular files: `setattr` truncates the page cache on size changes.
 pub(crate) const FILE_INODE_OPS: bindings::inode_operations = bindings::inode_operations {
     setattr: Some(PageCacheVtable::<RustShmem>::setattr),
-    getattr: Some(bindings::simple_getattr),
+    getattr: Some(getattr::<RustShmem>),
     ..pin_init::zeroed()
 };
 

@@ -4,7 +4,7 @@
 
 use super::{dir, file, RustShmem};
 use crate::bindings;
-use crate::vfs::{inode::Idmap, Inode, NewInode, SuperBlock};
+use crate::vfs::{fs_type::getattr, inode::Idmap, Inode, NewInode, SuperBlock};
 use kernel::{prelude::*, sync::atomic::Atomic};
 
 /// What rust_shmem keeps per inode beyond `struct inode`.
@@ -17,6 +17,8 @@ pub(crate) struct InodeInfo {
     /// For files of the setup API: the file that carries their commit charge (see
     /// `setup::CommitCharge`), null otherwise.
     pub(crate) commit_charge: Atomic<*mut bindings::file>,
+    /// Creation time, for `statx` (`shmem_inode_info::i_crtime`).
+    pub(crate) crtime: (i64, u32),
 }
 
 impl Default for InodeInfo {
@@ -25,9 +27,17 @@ impl Default for InodeInfo {
             alloced: Atomic::new(0),
             short_link: None,
             commit_charge: Atomic::new(core::ptr::null_mut()),
+            crtime: (0, 0),
         }
     }
 }
+
+/// Inode operations of device nodes, fifos and sockets.
+const SPECIAL_INODE_OPS: bindings::inode_operations = bindings::inode_operations {
+    getattr: Some(getattr::<RustShmem>),
+    setattr: Some(bindings::simple_setattr),
+    ..pin_init::zeroed()
+};
 
 /// Allocates and initialises an inode of type and permissions `mode` (`shmem_get_inode`).
 ///
@@ -45,6 +55,7 @@ pub(crate) fn new_inode(
     inode.init_owner(idmap, dir, mode);
     inode.set_resident_mapping(&file::AOPS);
     inode.init_times();
+    inode.info_mut().crtime = inode.ctime();
     match u32::from(mode) & bindings::S_IFMT {
         bindings::S_IFREG => inode.set_ops(&file::FILE_INODE_OPS, &file::FILE_OPS),
         bindings::S_IFDIR => {
@@ -54,7 +65,10 @@ pub(crate) fn new_inode(
         }
         // The caller stores the target.
         bindings::S_IFLNK => {}
-        _ => inode.init_special(mode, dev),
+        _ => {
+            inode.init_special(mode, dev);
+            inode.set_inode_ops(&SPECIAL_INODE_OPS);
+        }
     }
     Ok(inode)
 }

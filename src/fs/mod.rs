@@ -68,6 +68,10 @@ impl FileSystem for RustShmem {
         inode.super_block().info().release_inode();
     }
 
+    fn birth_time(inode: &crate::vfs::Inode<Self>) -> (i64, u32) {
+        inode.info().crtime
+    }
+
     fn usage(sb: &crate::vfs::SuperBlock<Self>) -> crate::vfs::fs_type::Usage {
         sb.info().usage()
     }

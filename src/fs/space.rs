@@ -74,7 +74,7 @@ pub(crate) fn preallocate(
     let page = kernel::page::PAGE_SIZE as i64;
     let (first, last) = ((offset / page) as u64, ((end - 1) / page) as u64);
     let cache = PageCache::of(inode);
-    let present = |index| cache.lookup(index).is_some_and(|f| f.is_uptodate());
+    let present = |index| cache.lookup(index).is_some();
     let missing = (first..=last).filter(|i| !present(*i)).count() as u64;
     if missing > inode.super_block().info().free_blocks() {
         return Err(ENOSPC);
@@ -94,7 +94,7 @@ pub(crate) fn preallocate(
             // Filled by a racing fault, which charged it.
             RustShmem::uncharge(inode, 1);
         } else {
-            folio.zero_fill();
+            folio.mark_preallocated();
         }
     }
     if grow {

@@ -56,7 +56,10 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
         let inode = unsafe { Inode::<T>::from_raw(bindings::rust_shmem_folio_inode(folio)) };
         // SAFETY: As above.
         let pages = unsafe { bindings::rust_shmem_folio_nr_pages(folio) } as u64;
-        if let Err(e) = T::charge(inode, pages) {
+        // A dirty folio that is not yet valid was preallocated, and charged then.
+        // SAFETY: As above.
+        let charged = unsafe { bindings::rust_shmem_folio_test_dirty(folio) };
+        if let Err(e) = T::charge(inode, if charged { 0 } else { pages }) {
             // SAFETY: `read_folio` must unlock the folio, also on failure.
             unsafe { bindings::folio_unlock(folio) };
             return e.to_errno();
@@ -65,7 +68,7 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
             // SAFETY: Forwarding our caller's arguments to libfs's implementation.
             Some(read_folio) => unsafe { read_folio(file, folio) },
             None => {
-                T::uncharge(inode, pages);
+                T::uncharge(inode, if charged { 0 } else { pages });
                 // SAFETY: As above.
                 unsafe { bindings::folio_unlock(folio) };
                 EIO.to_errno()
@@ -89,12 +92,10 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
         let Some(write_begin) = ram_aops().write_begin else {
             return EIO.to_errno();
         };
-        // Charge a page unless it is there already. Only order-0 folios: the mapping does not
-        // allow large ones.
+        // Charge a page unless it is there already (valid, or preallocated). Only order-0 folios:
+        // the mapping does not allow large ones.
         let index = (pos >> bindings::PAGE_SHIFT) as u64;
-        let present = PageCache::of(inode)
-            .lookup(index)
-            .is_some_and(|f| f.is_uptodate());
+        let present = PageCache::of(inode).lookup(index).is_some();
         if !present {
             if let Err(e) = T::charge(inode, 1) {
                 return e.to_errno();
@@ -188,6 +189,102 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
             Err(e) if read == 0 => e.to_errno() as isize,
             _ => read as isize,
         }
+    }
+
+    /// `file_operations::write_iter` (`shmem_file_write_iter`): always through the page cache,
+    /// `O_DIRECT` included, since the page cache is all there is.
+    ///
+    /// # Safety
+    ///
+    /// A write to one of `T`'s regular files: valid `iocb` and `iter`.
+    pub(crate) unsafe extern "C" fn write_iter(
+        iocb: *mut bindings::kiocb,
+        iter: *mut bindings::iov_iter,
+    ) -> isize {
+        // SAFETY: The kiocb's file is one of ours and stays open during the call.
+        let (file, inode) = unsafe {
+            let file = (*iocb).ki_filp;
+            (file, Inode::<T>::from_raw((*file).f_inode))
+        };
+        let _locked = inode.lock();
+        // SAFETY: `iocb` and `iter` are valid; we hold the inode lock these helpers expect.
+        unsafe {
+            let ret = bindings::generic_write_checks(iocb, iter);
+            if ret <= 0 {
+                return ret;
+            }
+            let ret = bindings::file_remove_privs(file);
+            if ret != 0 {
+                return ret as isize;
+            }
+            let ret = bindings::file_update_time(file);
+            if ret != 0 {
+                return ret as isize;
+            }
+            bindings::generic_perform_write(iocb, iter)
+        }
+    }
+
+    /// `file_operations::open`: regular files accept `O_DIRECT`, like tmpfs's.
+    ///
+    /// # Safety
+    ///
+    /// An open of one of `T`'s regular files.
+    pub(crate) unsafe extern "C" fn open(
+        inode: *mut bindings::inode,
+        file: *mut bindings::file,
+    ) -> c_int {
+        // SAFETY: The file is being opened and exclusively ours to set up.
+        unsafe {
+            (*file).f_mode |= bindings::RUST_SHMEM_FMODE_CAN_ODIRECT;
+            bindings::generic_file_open(inode, file)
+        }
+    }
+
+    /// `file_operations::llseek`, with `SEEK_DATA` and `SEEK_HOLE` answered from the page cache
+    /// (`shmem_file_llseek`): pages that are there hold data, everything else is a hole.
+    ///
+    /// # Safety
+    ///
+    /// A seek on one of `T`'s regular files.
+    pub(crate) unsafe extern "C" fn llseek(
+        file: *mut bindings::file,
+        offset: i64,
+        whence: c_int,
+    ) -> i64 {
+        // SAFETY: The file is open and one of ours.
+        let inode = unsafe { Inode::<T>::from_raw((*file).f_inode) };
+        let max = bindings::RUST_SHMEM_MAX_LFS_FILESIZE;
+        let whence = whence as u32;
+        if whence != bindings::SEEK_DATA && whence != bindings::SEEK_HOLE {
+            // SAFETY: Forwarding our caller's arguments.
+            return unsafe {
+                bindings::generic_file_llseek_size(file, offset, whence as c_int, max, inode.size())
+            };
+        }
+        let _locked = inode.lock();
+        let size = inode.size();
+        if offset < 0 || offset >= size {
+            return ENXIO.to_errno().into();
+        }
+        let page = bindings::PAGE_SIZE as i64;
+        let cache = PageCache::of(inode);
+        let (first, end) = (
+            (offset / page) as u64,
+            (size / page + i64::from(size % page != 0)) as u64,
+        );
+        let pos = if whence == bindings::SEEK_DATA {
+            match cache.next_data(first, end) {
+                Some(index) => offset.max(index as i64 * page),
+                None => return ENXIO.to_errno().into(),
+            }
+        } else {
+            // Data runs are memory we hold, so walking one page at a time is bounded.
+            let hole = (first..end).find(|i| !cache.has_data(*i)).unwrap_or(end);
+            offset.max(hole as i64 * page).min(size)
+        };
+        // SAFETY: The file is valid; the position was checked against the size.
+        unsafe { bindings::vfs_setpos(file, pos, max) }
     }
 
     /// `inode_operations::setattr`: libfs's, then the filesystem hears about dropped pages.

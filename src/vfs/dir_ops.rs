@@ -115,6 +115,7 @@ impl<T: DirOps> DirVtable<T> {
         mknod: Some(Self::mknod),
         rename: Some(Self::rename),
         tmpfile: Some(Self::tmpfile),
+        getattr: Some(super::fs_type::getattr::<T>),
         ..pin_init::zeroed()
     };
 

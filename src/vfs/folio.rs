@@ -34,6 +34,14 @@ impl FolioRef {
     }
 }
 
+impl FolioRef {
+    /// The page index of the folio's first page.
+    pub(crate) fn index(&self) -> u64 {
+        // SAFETY: The folio is valid and in a mapping while we hold a reference.
+        unsafe { bindings::rust_shmem_folio_index(self.raw()) as u64 }
+    }
+}
+
 impl Drop for FolioRef {
     fn drop(&mut self) {
         // SAFETY: We own one reference.
@@ -50,15 +58,12 @@ impl LockedFolio {
         self.0.is_uptodate()
     }
 
-    /// Fills a new folio with zeros and marks it valid and dirty: memory of ours that nothing
-    /// but truncation may drop.
-    pub(crate) fn zero_fill(&self) {
-        // SAFETY: We hold the folio locked, so we may initialise its contents and flags.
-        unsafe {
-            bindings::rust_shmem_folio_zero(self.0.raw());
-            bindings::rust_shmem_folio_mark_uptodate(self.0.raw());
-            bindings::folio_mark_dirty(self.0.raw());
-        }
+    /// Keeps a new folio as preallocated space, like `shmem_fallocate`: dirty, so nothing but
+    /// truncation drops it, and not yet valid, so it reads (and seeks) as a hole until the first
+    /// write or fault fills it.
+    pub(crate) fn mark_preallocated(&self) {
+        // SAFETY: We hold the folio locked, so we may set its flags.
+        unsafe { bindings::folio_mark_dirty(self.0.raw()) };
     }
 }
 
@@ -99,6 +104,50 @@ impl<'a, T: FileSystem> PageCache<'a, T> {
         })?;
         // INVARIANT: As above.
         Ok(LockedFolio(FolioRef(NonNull::new(folio).ok_or(ENOMEM)?)))
+    }
+
+    /// Whether page `index` holds data: a folio that is there and valid. Anything else reads
+    /// as zeros, so `SEEK_DATA`/`SEEK_HOLE` treat it as a hole, as tmpfs does.
+    pub(crate) fn has_data(&self, index: u64) -> bool {
+        self.lookup(index).is_some_and(|f| f.is_uptodate())
+    }
+
+    /// The first page at or after `index`, and before `end`, that holds data.
+    pub(crate) fn next_data(&self, mut index: u64, end: u64) -> Option<u64> {
+        while index < end {
+            let mut batch: bindings::folio_batch = pin_init::zeroed();
+            let mut start = index as c_ulong;
+            // SAFETY: The mapping is valid; the batch is empty and gets a reference on each
+            // folio it returns, which we drop below.
+            let found = unsafe {
+                bindings::filemap_get_folios(
+                    self.mapping(),
+                    &mut start,
+                    (end - 1) as c_ulong,
+                    &mut batch,
+                )
+            } as usize;
+            if found == 0 {
+                return None;
+            }
+            let mut first_data = None;
+            for folio in batch.folios[..found]
+                .iter()
+                .filter_map(|f| NonNull::new(*f))
+            {
+                // INVARIANT: The batch holds one reference per folio, moved into `FolioRef`.
+                let folio = FolioRef(folio);
+                if first_data.is_none() && folio.is_uptodate() {
+                    first_data = Some(folio.index());
+                }
+            }
+            if let Some(data) = first_data {
+                return Some(data.max(index));
+            }
+            // `start` now points past the last folio returned.
+            index = start as u64;
+        }
+        None
     }
 
     /// The number of pages the cache holds.

@@ -64,6 +64,9 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     /// Releases what the filesystem accounted for an inode that is being evicted.
     fn evict_inode(inode: &Inode<Self>);
 
+    /// When `inode` was made, for `statx`'s `STATX_BTIME`: seconds and nanoseconds.
+    fn birth_time(inode: &Inode<Self>) -> (i64, u32);
+
     /// Reports usage against the superblock's limits.
     fn usage(sb: &SuperBlock<Self>) -> Usage;
 
@@ -359,6 +362,33 @@ impl<T: FileSystem> FsRegistration<T> {
         unsafe { T::show_options(SuperBlock::from_raw((*root).d_sb), SeqFile::from_raw(m)) };
         0
     }
+}
+
+/// `inode_operations::getattr` of every inode of `T`: the generic attributes plus the birth
+/// time (`shmem_getattr`).
+///
+/// # Safety
+///
+/// A `getattr` on one of `T`'s inodes: valid `path` and `stat`.
+pub(crate) unsafe extern "C" fn getattr<T: FileSystem>(
+    idmap: *mut bindings::mnt_idmap,
+    path: *const bindings::path,
+    stat: *mut bindings::kstat,
+    request_mask: u32,
+    _query_flags: c_uint,
+) -> c_int {
+    // SAFETY: The path's dentry is positive and one of ours; `stat` is ours to fill.
+    unsafe {
+        let inode = Inode::<T>::from_raw((*(*path).dentry).d_inode);
+        bindings::generic_fillattr(idmap, request_mask, inode.as_raw(), stat);
+        if request_mask & bindings::STATX_BTIME != 0 {
+            let (sec, nsec) = T::birth_time(inode);
+            (*stat).result_mask |= bindings::STATX_BTIME;
+            (*stat).btime.tv_sec = sec;
+            (*stat).btime.tv_nsec = nsec as c_long;
+        }
+    }
+    0
 }
 
 /// The complete layout of a context the type's hook hands us as an opaque pointer.

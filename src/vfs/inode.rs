@@ -274,6 +274,12 @@ impl<T: FileSystem> NewInode<T> {
         unsafe { super::inode_cache::info_mut::<T>(self.raw()) }
     }
 
+    /// The change time: seconds and nanoseconds.
+    pub(crate) fn ctime(&self) -> (i64, u32) {
+        // SAFETY: The inode is valid and exclusively ours.
+        unsafe { ((*self.raw()).i_ctime_sec, (*self.raw()).i_ctime_nsec) }
+    }
+
     /// Sets the size.
     pub(crate) fn set_size(&mut self, size: i64) {
         // SAFETY: The inode is valid and exclusively ours.
@@ -378,6 +384,12 @@ impl<T: FileSystem> NewInode<T> {
                 len,
             ))
         }
+    }
+
+    /// Sets the inode operations alone (special files, whose file operations the VFS picks).
+    pub(crate) fn set_inode_ops(&mut self, iops: &'static bindings::inode_operations) {
+        // SAFETY: The inode is valid and exclusively ours.
+        unsafe { (*self.raw()).i_op = iops };
     }
 
     /// Makes the inode a device node, fifo or socket (`init_special_inode`).
