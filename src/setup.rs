@@ -105,7 +105,7 @@ fn file_setup(
     let mut inode = new_inode(sb, Idmap::none(), None, mode, 0)?;
     if let Some(charge) = charge {
         // Given back by `uncharge` when the inode is evicted.
-        *inode.info_mut().commit_charge.get_mut() = charge.into_raw();
+        *inode.info_mut().project().commit_charge.get_mut() = charge.into_raw();
     }
     inode.init_unlinked(size, i_flags);
     inode.into_pseudo_file(mnt, name, &file::FILE_OPS)

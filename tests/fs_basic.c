@@ -27,6 +27,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sendfile.h>
+#include <sys/xattr.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
@@ -2133,4 +2134,131 @@ TEST_F(fs, mmap_write_updates_mtime_and_statx_btime)
 	/* Directories and symlinks have a birth time too. */
 	ASSERT_EQ(0, statx(self->dfd, "", AT_EMPTY_PATH, STATX_BTIME, &after));
 	EXPECT_TRUE((after.stx_mask & STATX_BTIME) != 0);
+}
+
+/* ------------------------------------------------ extended attributes, against tmpfs */
+
+/* Runs xattr calls under @dfd and records each result (value or -errno) in @out. */
+static int xattr_trace(int dfd, const char *root, long *out)
+{
+	char path[256], buf[256], big[65537];
+	int n = 0, fd;
+
+#define R(call) ({ long __r = (long)(call); out[n++] = __r < 0 ? -errno : __r; })
+	fd = openat(dfd, "x", O_CREAT | O_RDWR, 0644);
+	if (fd < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/x", root);
+	R(fsetxattr(fd, "user.a", "1", 1, 0));
+	R(fsetxattr(fd, "user.a", "22", 2, XATTR_CREATE));
+	R(fsetxattr(fd, "user.b", "333", 3, XATTR_REPLACE));
+	R(fsetxattr(fd, "user.b", "", 0, 0));
+	R(fgetxattr(fd, "user.a", NULL, 0));
+	R(fgetxattr(fd, "user.a", buf, 0));
+	R(fgetxattr(fd, "user.a", buf, sizeof(buf)));
+	out[n++] = buf[0];
+	R(fsetxattr(fd, "user.a", "4444", 4, XATTR_REPLACE));
+	R(fgetxattr(fd, "user.a", buf, 2));
+	R(fgetxattr(fd, "user.b", buf, sizeof(buf)));
+	R(fgetxattr(fd, "user.none", buf, sizeof(buf)));
+	R(fsetxattr(fd, "trusted.t", "t", 1, 0));
+	R(fsetxattr(fd, "security.s", "s", 1, 0));
+	R(flistxattr(fd, NULL, 0));
+	R(flistxattr(fd, buf, 3));
+	R(fremovexattr(fd, "user.b"));
+	R(fremovexattr(fd, "user.b"));
+	R(flistxattr(fd, NULL, 0));
+	memset(big, 'v', sizeof(big));
+	R(fsetxattr(fd, "user.big", big, sizeof(big) - 1, 0));
+	R(fgetxattr(fd, "user.big", big, sizeof(big) - 1));
+	R(fsetxattr(fd, "user.toobig", big, sizeof(big), 0));
+	R(fsetxattr(fd, "bogus.x", "1", 1, 0));
+	R(fsetxattr(fd, "user.", "1", 1, 0));
+	/* user.* is for regular files and directories only. */
+	if (symlinkat("x", dfd, "sl") || mkfifoat(dfd, "ff", 0644))
+		return -1;
+	snprintf(path, sizeof(path), "%s/sl", root);
+	R(lsetxattr(path, "user.a", "1", 1, 0));
+	R(lsetxattr(path, "trusted.a", "1", 1, 0));
+	R(lgetxattr(path, "trusted.a", buf, sizeof(buf)));
+	snprintf(path, sizeof(path), "%s/ff", root);
+	R(lsetxattr(path, "user.a", "1", 1, 0));
+	R(setxattr(root, "user.dir", "d", 1, 0));
+	R(getxattr(root, "user.dir", buf, sizeof(buf)));
+	close(fd);
+#undef R
+	return n;
+}
+
+TEST_F(fs, xattrs_match_tmpfs)
+{
+	long got[64], ref[64];
+	int n, i;
+
+	n = xattr_trace(self->rfd, self->ref, ref);
+	ASSERT_LT(0, n);
+	ASSERT_EQ(n, xattr_trace(self->dfd, self->dir, got));
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(ref[i], got[i]) TH_LOG("call %d", i);
+}
+
+static int child_listxattr(void *arg)
+{
+	char buf[256];
+	ssize_t len = listxattr(arg, buf, sizeof(buf)), i;
+
+	if (len < 0)
+		return 2;
+	for (i = 0; i < len; i += strlen(buf + i) + 1)
+		if (!strncmp(buf + i, "trusted.", 8))
+			return 1;
+	return 0;
+}
+
+TEST_F(fs, trusted_xattrs_hidden_from_users)
+{
+	char path[256], buf[256];
+	int fd;
+
+	fd = openat(self->dfd, "t", O_CREAT | O_RDWR, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fsetxattr(fd, "trusted.secret", "x", 1, 0));
+	ASSERT_EQ(0, fsetxattr(fd, "user.open", "y", 1, 0));
+	ASSERT_LT(0, flistxattr(fd, buf, sizeof(buf)));
+	close(fd);
+	snprintf(path, sizeof(path), "%s/t", self->dir);
+	EXPECT_EQ(0, run_as(TEST_UID, TEST_GID, child_listxattr, path));
+}
+
+TEST_F(fs, xattrs_take_inode_budget)
+{
+	long res[2][4];
+	int side, i;
+
+	for (side = 0; side < 2; side++) {
+		const char *fstype = side ? variant->fstype : "tmpfs";
+		char sub[128], val[900];
+		int dfd, fd;
+
+		memset(val, 'z', sizeof(val));
+		snprintf(sub, sizeof(sub), "%s/budget", side ? self->dir : self->ref);
+		ASSERT_EQ(0, mkdir(sub, 0755));
+		ASSERT_EQ(0, mount(fstype, sub, fstype, 0, "nr_inodes=3"));
+		dfd = open(sub, O_RDONLY | O_DIRECTORY);
+		ASSERT_LE(0, dfd);
+		fd = openat(dfd, "f", O_CREAT | O_RDWR, 0644);
+		ASSERT_LE(0, fd);
+		/* Root and f use 2 of 3 inodes; 1024 bytes of budget are left. */
+		res[side][0] = fsetxattr(fd, "user.a", val, sizeof(val), 0) ? -errno : 0;
+		res[side][1] = fsetxattr(fd, "user.b", val, sizeof(val), 0) ? -errno : 0;
+		res[side][2] = openat(dfd, "g", O_CREAT | O_RDWR, 0644) < 0 ? -errno : 0;
+		res[side][3] = fremovexattr(fd, "user.a") ? -errno : 0;
+		close(fd);
+		close(dfd);
+		ASSERT_EQ(0, umount(sub));
+	}
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(res[0][i], res[1][i]) TH_LOG("step %d", i);
+	EXPECT_EQ(0, res[1][0]);
+	EXPECT_EQ(-ENOSPC, res[1][1]);
 }

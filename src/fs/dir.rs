@@ -11,6 +11,7 @@
 
 use super::{inode::new_inode, RustShmem};
 use crate::bindings;
+use crate::vfs::xattr::XattrVtable;
 use crate::vfs::{
     dir_ops::{rename_exchange, rename_timestamp, simple_link, simple_unlink, DirOps, DirVtable},
     fs_type::getattr,
@@ -32,6 +33,7 @@ pub(crate) const DIR_INODE_OPS: bindings::inode_operations = DirVtable::<RustShm
 const SHORT_SYMLINK_OPS: bindings::inode_operations = bindings::inode_operations {
     get_link: Some(bindings::simple_get_link),
     getattr: Some(getattr::<RustShmem>),
+    listxattr: Some(XattrVtable::<RustShmem>::listxattr),
     ..pin_init::zeroed()
 };
 
@@ -92,7 +94,7 @@ impl DirOps for RustShmem {
         if len <= SHORT_SYMLINK_LEN {
             let mut copy = KVec::with_capacity(len, GFP_KERNEL)?;
             copy.extend_from_slice(target.to_bytes_with_nul(), GFP_KERNEL)?;
-            let copy = inode.info_mut().short_link.insert(copy).as_ptr();
+            let copy = inode.info_mut().project().short_link.insert(copy).as_ptr();
             // SAFETY: `copy` holds the target and its NUL. It lives in the per-inode data,
             // which is freed with the inode after an RCU grace period, and never changes.
             unsafe {
@@ -126,7 +128,7 @@ impl DirOps for RustShmem {
     fn unlink(dir: &Inode<Self>, dentry: &Dentry<Self>) -> Result {
         let inode = dentry.inode().ok_or(ENOENT)?;
         if inode.nlink() > 1 && !inode.is_dir() {
-            inode.super_block().info().release_inode();
+            inode.super_block().info().release_inode(0);
         }
         dir.add_size(-BOGO_DIRENT_SIZE);
         simple_unlink(dir, dentry);

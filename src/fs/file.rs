@@ -5,6 +5,7 @@
 use super::space;
 use super::RustShmem;
 use crate::bindings;
+use crate::vfs::xattr::XattrVtable;
 use crate::vfs::{
     aops::PageCacheVtable,
     file::{file_inode, file_modified},
@@ -72,6 +73,7 @@ unsafe extern "C" fn fallocate(
 pub(crate) const FILE_INODE_OPS: bindings::inode_operations = bindings::inode_operations {
     setattr: Some(PageCacheVtable::<RustShmem>::setattr),
     getattr: Some(getattr::<RustShmem>),
+    listxattr: Some(XattrVtable::<RustShmem>::listxattr),
     ..pin_init::zeroed()
 };
 

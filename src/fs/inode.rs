@@ -2,12 +2,14 @@
 
 //! Making inodes: every kind of file gets its operations here.
 
-use super::{dir, file, RustShmem};
+use super::{dir, file, xattr::Xattrs, RustShmem};
 use crate::bindings;
+use crate::vfs::xattr::XattrVtable;
 use crate::vfs::{fs_type::getattr, inode::Idmap, Inode, NewInode, SuperBlock};
 use kernel::{prelude::*, sync::atomic::Atomic};
 
 /// What rust_shmem keeps per inode beyond `struct inode`.
+#[pin_data]
 pub(crate) struct InodeInfo {
     /// Pages charged to the superblock for this inode's page cache (`shmem_inode_info::alloced`).
     /// Changed only under the superblock's limits lock.
@@ -15,26 +17,32 @@ pub(crate) struct InodeInfo {
     /// The target of a short symlink, which `i_link` points into.
     pub(crate) short_link: Option<KVec<u8>>,
     /// For files of the setup API: the file that carries their commit charge (see
-    /// `setup::CommitCharge`), null otherwise.
+    /// `setup::commit_charge`), null otherwise.
     pub(crate) commit_charge: Atomic<*mut bindings::file>,
     /// Creation time, for `statx` (`shmem_inode_info::i_crtime`).
     pub(crate) crtime: (i64, u32),
+    /// Extended attributes.
+    #[pin]
+    pub(crate) xattrs: Xattrs,
 }
 
-impl Default for InodeInfo {
-    fn default() -> Self {
-        Self {
+impl InodeInfo {
+    /// The data of a new inode.
+    pub(crate) fn new() -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
             alloced: Atomic::new(0),
             short_link: None,
             commit_charge: Atomic::new(core::ptr::null_mut()),
             crtime: (0, 0),
-        }
+            xattrs <- Xattrs::new(),
+        })
     }
 }
 
 /// Inode operations of device nodes, fifos and sockets.
 const SPECIAL_INODE_OPS: bindings::inode_operations = bindings::inode_operations {
     getattr: Some(getattr::<RustShmem>),
+    listxattr: Some(XattrVtable::<RustShmem>::listxattr),
     setattr: Some(bindings::simple_setattr),
     ..pin_init::zeroed()
 };
@@ -50,12 +58,12 @@ pub(crate) fn new_inode(
     dev: u32,
 ) -> Result<NewInode<RustShmem>> {
     sb.info().reserve_inode()?;
-    let mut inode = NewInode::new(sb).inspect_err(|_| sb.info().release_inode())?;
+    let mut inode = NewInode::new(sb).inspect_err(|_| sb.info().release_inode(0))?;
     // From here on, eviction of `inode` gives the reservation back.
     inode.init_owner(idmap, dir, mode);
     inode.set_resident_mapping(&file::AOPS);
     inode.init_times();
-    inode.info_mut().crtime = inode.ctime();
+    *inode.info_mut().project().crtime = inode.ctime();
     match u32::from(mode) & bindings::S_IFMT {
         bindings::S_IFREG => inode.set_ops(&file::FILE_INODE_OPS, &file::FILE_OPS),
         bindings::S_IFDIR => {

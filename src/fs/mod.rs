@@ -8,6 +8,7 @@ pub(crate) mod inode;
 pub(crate) mod options;
 mod space;
 mod super_block;
+mod xattr;
 
 use crate::vfs::{inode_cache::InodeCache, params::ParamTable, FileSystem};
 use kernel::prelude::*;
@@ -28,10 +29,16 @@ impl FileSystem for RustShmem {
     const MAGIC: u32 = RUST_SHMEM_MAGIC;
     const FS_FLAGS: u32 = kernel::bindings::FS_USERNS_MOUNT | kernel::bindings::FS_ALLOW_IDMAP;
     const PARAMS: ParamTable = options::PARAMS;
+    const XATTR_HANDLERS: *const *const kernel::bindings::xattr_handler =
+        crate::vfs::xattr::XattrVtable::<Self>::HANDLERS.as_ptr();
 
     type Options = options::MountOptions;
     type SbInfo = SbInfo;
     type InodeInfo = inode::InodeInfo;
+
+    fn new_inode_info() -> impl PinInit<inode::InodeInfo, Error> {
+        inode::InodeInfo::new()
+    }
 
     fn inode_cache() -> &'static InodeCache<Self> {
         &INODE_CACHE
@@ -65,7 +72,10 @@ impl FileSystem for RustShmem {
         // The page cache is empty by now: give back every page charged for it.
         space::recalc(inode);
         crate::setup::uncharge(inode);
-        inode.super_block().info().release_inode();
+        inode
+            .super_block()
+            .info()
+            .release_inode(inode.info().xattrs.space());
     }
 
     fn birth_time(inode: &crate::vfs::Inode<Self>) -> (i64, u32) {

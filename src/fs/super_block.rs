@@ -7,12 +7,22 @@ use crate::bindings;
 use crate::vfs::{fs_type::Usage, FsContext, Kgid, Kuid};
 use kernel::{new_spinlock, prelude::*, seq_file::SeqFile, seq_print, sync::SpinLock};
 
-/// Inodes and blocks (pages) in use against the limits; a limit of 0 means unlimited.
+/// What each inode takes from the inode budget; extended attributes take their size too.
+pub(crate) const BOGO_INODE_SIZE: u64 = 1024;
+
+/// The inode budget ("ispace", in bytes: `nr_inodes` * [`BOGO_INODE_SIZE`]) and blocks (pages)
+/// in use against the limits; a limit of 0 means unlimited.
 struct Limits {
     max_inodes: u64,
-    used_inodes: u64,
+    used_ispace: u64,
     max_blocks: u64,
     used_blocks: u64,
+}
+
+impl Limits {
+    fn max_ispace(&self) -> u64 {
+        self.max_inodes.saturating_mul(BOGO_INODE_SIZE)
+    }
 }
 
 /// What a rust_shmem superblock keeps.
@@ -53,7 +63,7 @@ impl SbInfo {
         };
         let limits = Limits {
             max_inodes,
-            used_inodes: 0,
+            used_ispace: 0,
             max_blocks,
             used_blocks: 0,
         };
@@ -71,20 +81,37 @@ impl SbInfo {
         (self.mode, self.uid, self.gid)
     }
 
-    /// Takes one inode from the limit, or fails with `ENOSPC` like tmpfs.
-    pub(crate) fn reserve_inode(&self) -> Result {
+    /// Takes `space` bytes of the inode budget, or fails with `ENOSPC` like tmpfs. Free when
+    /// the budget is unlimited.
+    pub(crate) fn take_ispace(&self, space: u64) -> Result {
         let mut limits = self.limits.lock();
-        if limits.max_inodes != 0 && limits.used_inodes >= limits.max_inodes {
+        if limits.max_inodes == 0 {
+            return Ok(());
+        }
+        let used = limits.used_ispace.saturating_add(space);
+        if used > limits.max_ispace() {
             return Err(ENOSPC);
         }
-        limits.used_inodes += 1;
+        limits.used_ispace = used;
         Ok(())
     }
 
-    /// Gives back what [`SbInfo::reserve_inode`] took.
-    pub(crate) fn release_inode(&self) {
+    /// Gives back budget taken with [`SbInfo::take_ispace`].
+    pub(crate) fn give_ispace(&self, space: u64) {
         let mut limits = self.limits.lock();
-        limits.used_inodes = limits.used_inodes.saturating_sub(1);
+        if limits.max_inodes != 0 {
+            limits.used_ispace = limits.used_ispace.saturating_sub(space);
+        }
+    }
+
+    /// Takes one inode from the budget (`shmem_reserve_inode`).
+    pub(crate) fn reserve_inode(&self) -> Result {
+        self.take_ispace(BOGO_INODE_SIZE)
+    }
+
+    /// Gives back an inode and `extra` bytes its attributes took (`shmem_free_inode`).
+    pub(crate) fn release_inode(&self, extra: u64) {
+        self.give_ispace(BOGO_INODE_SIZE + extra);
     }
 
     /// Charges `pages` pages, or fails with `ENOSPC`; `then` runs under the same lock when the
@@ -132,7 +159,7 @@ impl SbInfo {
             if limits.max_inodes == 0 {
                 return Err(fc.invalid_state(c"Cannot retroactively limit inodes"));
             }
-            if inodes < limits.used_inodes {
+            if inodes.saturating_mul(BOGO_INODE_SIZE) < limits.used_ispace {
                 return Err(fc.invalid_state(c"Too few inodes for current use"));
             }
         }
@@ -151,7 +178,8 @@ impl SbInfo {
         let left = |max: u64, used: u64| (max, max - used.min(max));
         Usage {
             blocks: (l.max_blocks != 0).then(|| left(l.max_blocks, l.used_blocks)),
-            inodes: (l.max_inodes != 0).then(|| left(l.max_inodes, l.used_inodes)),
+            inodes: (l.max_inodes != 0)
+                .then(|| left(l.max_inodes, l.used_ispace.div_ceil(BOGO_INODE_SIZE))),
         }
     }
 

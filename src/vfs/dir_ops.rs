@@ -13,7 +13,7 @@ use kernel::{
 use super::{inode::Idmap, Dentry, FileSystem, Inode, NewInode};
 
 /// The directory operations of a dcache-based filesystem.
-pub(crate) trait DirOps: FileSystem {
+pub(crate) trait DirOps: super::xattr::XattrOps {
     /// Creates a regular file, device node, fifo or socket (`mode` carries the type).
     fn mknod(idmap: Idmap, dir: &Inode<Self>, dentry: &Dentry<Self>, mode: u16, dev: u32)
         -> Result;
@@ -116,6 +116,7 @@ impl<T: DirOps> DirVtable<T> {
         rename: Some(Self::rename),
         tmpfile: Some(Self::tmpfile),
         getattr: Some(super::fs_type::getattr::<T>),
+        listxattr: Some(super::xattr::XattrVtable::<T>::listxattr),
         ..pin_init::zeroed()
     };
 

@@ -38,13 +38,18 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     const FS_FLAGS: u32;
     /// The mount parameters the filesystem accepts.
     const PARAMS: ParamTable;
+    /// The NULL-terminated extended attribute handlers (`super_block::s_xattr`).
+    const XATTR_HANDLERS: *const *const bindings::xattr_handler;
 
     /// Mount options being collected for a mount or remount.
     type Options: Default + Send;
     /// Per-superblock data (`s_fs_info`).
     type SbInfo: Send + Sync;
     /// Per-inode data, stored next to each `struct inode`.
-    type InodeInfo: Default + Send + Sync;
+    type InodeInfo: Send + Sync;
+
+    /// Initialises the per-inode data of a new inode, in place.
+    fn new_inode_info() -> impl PinInit<Self::InodeInfo, Error>;
 
     /// The slab cache of the filesystem's inodes.
     fn inode_cache() -> &'static InodeCache<Self>;
@@ -235,6 +240,7 @@ impl<T: FileSystem> FsRegistration<T> {
                 (*sb).s_magic = T::MAGIC as c_ulong;
                 (*sb).s_op = &Self::SUPER_OPS;
                 (*sb).s_time_gran = 1;
+                (*sb).s_xattr = T::XATTR_HANDLERS;
                 (*sb).s_d_flags |= bindings::RUST_SHMEM_DCACHE_DONTCACHE;
                 if kernmount {
                     (*sb).s_flags |= bindings::RUST_SHMEM_SB_NOUSER as c_ulong;

@@ -162,6 +162,12 @@ impl<T: FileSystem> Inode<T> {
         unsafe { (*self.as_raw()).i_size += delta };
     }
 
+    /// Sets ctime to now, after an attribute change.
+    pub(crate) fn touch_ctime(&self) {
+        // SAFETY: The inode is valid; callers hold the inode lock.
+        unsafe { bindings::inode_set_ctime_current(self.as_raw()) };
+    }
+
     /// Adds a link (a new subdirectory's `..`).
     pub(crate) fn inc_nlink(&self) {
         // SAFETY: The inode is valid; the VFS holds the directory lock in every caller.
@@ -269,9 +275,10 @@ impl<T: FileSystem> NewInode<T> {
     }
 
     /// Returns the filesystem's per-inode data, for setting up.
-    pub(crate) fn info_mut(&mut self) -> &mut T::InodeInfo {
-        // SAFETY: The inode came from `T`'s cache and is exclusively ours.
-        unsafe { super::inode_cache::info_mut::<T>(self.raw()) }
+    pub(crate) fn info_mut(&mut self) -> Pin<&mut T::InodeInfo> {
+        // SAFETY: The inode came from `T`'s cache and is exclusively ours; the data lives in
+        // the slab object and never moves, so handing it out pinned is sound.
+        unsafe { Pin::new_unchecked(super::inode_cache::info_mut::<T>(self.raw())) }
     }
 
     /// The change time: seconds and nanoseconds.

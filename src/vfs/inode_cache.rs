@@ -131,11 +131,17 @@ impl<T: FileSystem> InodeCache<T> {
         if cached.is_null() {
             return ptr::null_mut();
         }
-        // SAFETY: `cached` is a fresh object of our type; `info` is uninitialised storage.
-        unsafe {
-            (*cached).info.get().write(T::InodeInfo::default());
-            Opaque::cast_into(&raw const (*cached).inode)
+        let init = T::new_inode_info();
+        // SAFETY: `cached` is a fresh object of our type; `info` is uninitialised storage that
+        // does not move until `free`.
+        let init = unsafe { init.__init((*cached).info.get()) };
+        if init.is_err() {
+            // SAFETY: The object is ours and nothing in it was initialised.
+            unsafe { bindings::kmem_cache_free(cache, cached.cast()) };
+            return ptr::null_mut();
         }
+        // SAFETY: As above.
+        unsafe { Opaque::cast_into(&raw const (*cached).inode) }
     }
 
     /// Drops the per-inode data and frees the memory (`super_operations::free_inode`, called

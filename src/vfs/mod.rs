@@ -20,6 +20,7 @@ pub(crate) mod misc;
 pub(crate) mod mount;
 pub(crate) mod params;
 pub(crate) mod super_block;
+pub(crate) mod xattr;
 
 pub(crate) use dentry::Dentry;
 pub(crate) use fs_context::FsContext;
