@@ -10,6 +10,7 @@
 #include <linux/mman.h>
 #include <linux/falloc.h>
 #include <linux/shmem_fs.h>
+#include <linux/posix_acl.h>
 #include "helpers.h"
 
 /* Macro constants bindgen cannot evaluate on its own (BIT(), casts): bound as typed consts. */
@@ -26,3 +27,6 @@ const unsigned long RUST_SHMEM_MAP_SHARED = MAP_SHARED;
 const int RUST_SHMEM_FALLOC_FL_KEEP_SIZE = FALLOC_FL_KEEP_SIZE;
 const int RUST_SHMEM_FALLOC_FL_PUNCH_HOLE = FALLOC_FL_PUNCH_HOLE;
 const fmode_t RUST_SHMEM_FMODE_CAN_ODIRECT = FMODE_CAN_ODIRECT;
+const unsigned int RUST_SHMEM_SB_POSIXACL = SB_POSIXACL;
+const int RUST_SHMEM_ACL_TYPE_ACCESS = ACL_TYPE_ACCESS;
+const int RUST_SHMEM_ACL_TYPE_DEFAULT = ACL_TYPE_DEFAULT;

@@ -31,5 +31,7 @@ bindgen "$header" -o "$out" \
 	--allowlist-function 'get_tree_nodev' --allowlist-function '__fs_parse' \
 	--allowlist-function 'logfc' --allowlist-function 'fs_param_is_.*' \
 	--allowlist-function 'rust_shmem_.*' --allowlist-function 'shmem_kernel_file_setup' \
+	--allowlist-function 'posix_acl_update_mode' --allowlist-function 'set_cached_acl' \
+	--allowlist-function 'posix_acl_create' --allowlist-function 'posix_acl_chmod' \
 	--allowlist-var 'fs_param_.*' --allowlist-var 'RUST_SHMEM_.*' \
 	-- "$@" -DMODULE -I"$(dirname "$header")"

@@ -8,6 +8,7 @@
 #include <linux/mm.h>
 #include <linux/mount.h>
 #include <linux/pagemap.h>
+#include <linux/posix_acl.h>
 #include <linux/highmem.h>
 #include <linux/uio.h>
 #include <linux/security.h>
@@ -131,4 +132,9 @@ struct inode *rust_shmem_folio_inode(struct folio *folio)
 unsigned long rust_shmem_folio_index(struct folio *folio)
 {
 	return folio->index;
+}
+
+void rust_shmem_posix_acl_release(struct posix_acl *acl)
+{
+	posix_acl_release(acl);
 }

@@ -26,6 +26,8 @@ int rust_shmem_security_inode_init_security(struct inode *inode, struct inode *d
 					    const struct qstr *qstr);
 
 void rust_shmem_cond_resched(void);
+struct posix_acl;
+void rust_shmem_posix_acl_release(struct posix_acl *acl);
 void rust_shmem_inode_lock(struct inode *inode);
 void rust_shmem_inode_unlock(struct inode *inode);
 bool rust_shmem_is_idmapped_mnt(const struct vfsmount *mnt);

@@ -2262,3 +2262,155 @@ TEST_F(fs, xattrs_take_inode_budget)
 	EXPECT_EQ(0, res[1][0]);
 	EXPECT_EQ(-ENOSPC, res[1][1]);
 }
+
+/* ------------------------------------------------------ POSIX ACLs, against tmpfs */
+
+/* The system.posix_acl_* xattr format (linux/posix_acl_xattr.h). */
+struct acl_ent {
+	uint16_t tag, perm;
+	uint32_t id;
+};
+
+static size_t acl_blob(char *buf, const struct acl_ent *ents, int n)
+{
+	uint32_t version = 2;
+	int i;
+
+	memcpy(buf, &version, 4);
+	for (i = 0; i < n; i++)
+		memcpy(buf + 4 + 8 * i, &ents[i], 8);
+	return 4 + 8 * n;
+}
+
+/* A checksum of an xattr value, or -errno. */
+static long xattr_sum(const char *path, const char *name)
+{
+	unsigned char buf[512];
+	ssize_t n = getxattr(path, name, buf, sizeof(buf)), i;
+	long sum = 0;
+
+	if (n < 0)
+		return -errno;
+	for (i = 0; i < n; i++)
+		sum = sum * 31 + buf[i];
+	return sum * 1000 + n;
+}
+
+static int child_open(void *arg)
+{
+	const char *path = arg;
+	int r = open(path, O_RDONLY) >= 0 ? 1 : 0;
+
+	return r | (open(path, O_WRONLY) >= 0 ? 2 : 0);
+}
+
+static int acl_trace(const char *root, long *out)
+{
+	static const struct acl_ent file_acl[] = {
+		{ 0x01, 6, -1 }, { 0x02, 4, TEST_UID }, { 0x04, 4, -1 }, { 0x10, 4, -1 }, { 0x20, 0, -1 },
+	};
+	static const struct acl_ent dir_default[] = {
+		{ 0x01, 7, -1 }, { 0x02, 7, TEST_UID }, { 0x04, 5, -1 }, { 0x10, 7, -1 }, { 0x20, 0, -1 },
+	};
+	char path[256], sub[256], blob[128], names[256];
+	struct stat st;
+	int n = 0, fd;
+	size_t len;
+
+#define R(call) ({ long __r = (long)(call); out[n++] = __r < 0 ? -errno : __r; })
+#define MODE(p) ({ out[n++] = stat(p, &st) ? -errno : (long)(st.st_mode & 07777); })
+	snprintf(path, sizeof(path), "%s/f", root);
+	umask(0);
+	fd = open(path, O_CREAT | O_RDWR, 0640);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	if (chmod(root, 0755))
+		return -1;
+	len = acl_blob(blob, file_acl, 5);
+	R(setxattr(path, "system.posix_acl_access", blob, len, 0));
+	MODE(path);
+	R(xattr_sum(path, "system.posix_acl_access"));
+	R(run_as(TEST_UID, TEST_GID, child_open, path));
+	R(chmod(path, 0600));
+	R(xattr_sum(path, "system.posix_acl_access"));
+	R(run_as(TEST_UID, TEST_GID, child_open, path));
+	R(listxattr(path, names, sizeof(names)));
+	R(removexattr(path, "system.posix_acl_access"));
+	MODE(path);
+	R(xattr_sum(path, "system.posix_acl_access"));
+	/* Default ACLs are inherited, and replace the umask. */
+	snprintf(sub, sizeof(sub), "%s/d", root);
+	R(mkdir(sub, 0777));
+	len = acl_blob(blob, dir_default, 5);
+	R(setxattr(sub, "system.posix_acl_default", blob, len, 0));
+	R(xattr_sum(sub, "system.posix_acl_default"));
+	umask(022);
+	snprintf(path, sizeof(path), "%s/d/inherits", root);
+	fd = open(path, O_CREAT | O_RDWR, 0666);
+	R(fd);
+	if (fd >= 0)
+		close(fd);
+	MODE(path);
+	R(xattr_sum(path, "system.posix_acl_access"));
+	R(xattr_sum(path, "system.posix_acl_default"));
+	R(run_as(TEST_UID, TEST_GID, child_open, path));
+	snprintf(path, sizeof(path), "%s/d/subdir", root);
+	R(mkdir(path, 0777));
+	MODE(path);
+	R(xattr_sum(path, "system.posix_acl_default"));
+	/* Without a default ACL, the umask applies. */
+	umask(027);
+	snprintf(path, sizeof(path), "%s/masked", root);
+	fd = open(path, O_CREAT | O_RDWR, 0666);
+	R(fd);
+	if (fd >= 0)
+		close(fd);
+	MODE(path);
+	snprintf(path, sizeof(path), "%s/maskeddir", root);
+	R(mkdir(path, 0777));
+	MODE(path);
+	umask(0);
+#undef R
+#undef MODE
+	return n;
+}
+
+/* Runs acl_trace() in a child of its own, so both traces start from the same process state. */
+static int acl_trace_in_child(const char *root, long *out)
+{
+	long *shared = mmap(NULL, 65 * sizeof(long), PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int status, n;
+	pid_t pid;
+
+	if (shared == MAP_FAILED)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		shared[0] = acl_trace(root, shared + 1);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+		munmap(shared, 65 * sizeof(long));
+		return -1;
+	}
+	n = shared[0];
+	if (n > 0)
+		memcpy(out, shared + 1, n * sizeof(long));
+	munmap(shared, 65 * sizeof(long));
+	return n;
+}
+
+TEST_F(fs, posix_acls_match_tmpfs)
+{
+	long got[64], ref[64];
+	int n, i;
+
+	n = acl_trace_in_child(self->ref, ref);
+	ASSERT_LT(0, n);
+	ASSERT_EQ(n, acl_trace_in_child(self->dir, got));
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(ref[i], got[i]) TH_LOG("step %d: tmpfs %ld, %s %ld", i, ref[i],
+						  variant->fstype, got[i]);
+}

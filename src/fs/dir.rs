@@ -71,6 +71,7 @@ impl DirOps for RustShmem {
         dev: u32,
     ) -> Result {
         let mut inode = new_inode(dir.super_block(), idmap, Some(dir), mode, dev)?;
+        inode.acl_create(dir)?;
         inode.init_security(dir, dentry)?;
         Self::add_entry(dir, dentry, inode)
     }
@@ -108,8 +109,10 @@ impl DirOps for RustShmem {
     }
 
     fn tmpfile(idmap: Idmap, dir: &Inode<Self>, mode: u16) -> Result<NewInode<Self>> {
-        // Not yet in any directory: no offset, no dirent size. `linkat` gives it its first name.
-        new_inode(dir.super_block(), idmap, Some(dir), mode, 0)
+        // Not yet in any directory: no dirent size. `linkat` gives it its first name.
+        let mut inode = new_inode(dir.super_block(), idmap, Some(dir), mode, 0)?;
+        inode.acl_create(dir)?;
+        Ok(inode)
     }
 
     fn link(old: &Dentry<Self>, dir: &Inode<Self>, new: &Dentry<Self>) -> Result {

@@ -74,6 +74,7 @@ pub(crate) const FILE_INODE_OPS: bindings::inode_operations = bindings::inode_op
     setattr: Some(PageCacheVtable::<RustShmem>::setattr),
     getattr: Some(getattr::<RustShmem>),
     listxattr: Some(XattrVtable::<RustShmem>::listxattr),
+    set_acl: Some(crate::vfs::acl::set_acl::<RustShmem>),
     ..pin_init::zeroed()
 };
 

@@ -5,7 +5,7 @@
 use super::{dir, file, xattr::Xattrs, RustShmem};
 use crate::bindings;
 use crate::vfs::xattr::XattrVtable;
-use crate::vfs::{fs_type::getattr, inode::Idmap, Inode, NewInode, SuperBlock};
+use crate::vfs::{acl, fs_type::getattr, inode::Idmap, Inode, NewInode, SuperBlock};
 use kernel::{prelude::*, sync::atomic::Atomic};
 
 /// What rust_shmem keeps per inode beyond `struct inode`.
@@ -43,7 +43,8 @@ impl InodeInfo {
 const SPECIAL_INODE_OPS: bindings::inode_operations = bindings::inode_operations {
     getattr: Some(getattr::<RustShmem>),
     listxattr: Some(XattrVtable::<RustShmem>::listxattr),
-    setattr: Some(bindings::simple_setattr),
+    setattr: Some(acl::setattr::<RustShmem>),
+    set_acl: Some(acl::set_acl::<RustShmem>),
     ..pin_init::zeroed()
 };
 
@@ -61,6 +62,7 @@ pub(crate) fn new_inode(
     let mut inode = NewInode::new(sb).inspect_err(|_| sb.info().release_inode(0))?;
     // From here on, eviction of `inode` gives the reservation back.
     inode.init_owner(idmap, dir, mode);
+    inode.init_no_acl();
     inode.set_resident_mapping(&file::AOPS);
     inode.init_times();
     *inode.info_mut().project().crtime = inode.ctime();

@@ -29,6 +29,7 @@ impl FileSystem for RustShmem {
     const MAGIC: u32 = RUST_SHMEM_MAGIC;
     const FS_FLAGS: u32 = kernel::bindings::FS_USERNS_MOUNT | kernel::bindings::FS_ALLOW_IDMAP;
     const PARAMS: ParamTable = options::PARAMS;
+    const POSIX_ACL: bool = true;
     const XATTR_HANDLERS: *const *const kernel::bindings::xattr_handler =
         crate::vfs::xattr::XattrVtable::<Self>::HANDLERS.as_ptr();
 

@@ -322,6 +322,13 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
                 T::pages_dropped(inode);
             }
         }
+        // SAFETY: `attr` is valid for the call.
+        if ret == 0 && unsafe { (*attr).ia_valid } & bindings::ATTR_MODE != 0 {
+            // SAFETY: Our caller's dentry, with the locks held.
+            if let Err(e) = unsafe { super::acl::chmod(idmap, dentry) } {
+                return e.to_errno();
+            }
+        }
         ret
     }
 }

@@ -117,6 +117,8 @@ impl<T: DirOps> DirVtable<T> {
         tmpfile: Some(Self::tmpfile),
         getattr: Some(super::fs_type::getattr::<T>),
         listxattr: Some(super::xattr::XattrVtable::<T>::listxattr),
+        setattr: Some(super::acl::setattr::<T>),
+        set_acl: Some(super::acl::set_acl::<T>),
         ..pin_init::zeroed()
     };
 

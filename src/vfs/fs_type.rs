@@ -38,6 +38,9 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     const FS_FLAGS: u32;
     /// The mount parameters the filesystem accepts.
     const PARAMS: ParamTable;
+    /// Whether inodes have POSIX ACLs (`SB_POSIXACL`): the filesystem then applies the umask
+    /// itself, through [`NewInode::acl_create`].
+    const POSIX_ACL: bool;
     /// The NULL-terminated extended attribute handlers (`super_block::s_xattr`).
     const XATTR_HANDLERS: *const *const bindings::xattr_handler;
 
@@ -241,6 +244,9 @@ impl<T: FileSystem> FsRegistration<T> {
                 (*sb).s_op = &Self::SUPER_OPS;
                 (*sb).s_time_gran = 1;
                 (*sb).s_xattr = T::XATTR_HANDLERS;
+                if T::POSIX_ACL {
+                    (*sb).s_flags |= bindings::RUST_SHMEM_SB_POSIXACL as c_ulong;
+                }
                 (*sb).s_d_flags |= bindings::RUST_SHMEM_DCACHE_DONTCACHE;
                 if kernmount {
                     (*sb).s_flags |= bindings::RUST_SHMEM_SB_NOUSER as c_ulong;

@@ -7,6 +7,7 @@
 //! `extern "C"` trampolines turn the raw pointers the VFS hands us into references with the
 //! lifetimes the VFS guarantees. Nothing in here knows about rust_shmem's own policy.
 
+pub(crate) mod acl;
 pub(crate) mod aops;
 pub(crate) mod dentry;
 pub(crate) mod dir_ops;
