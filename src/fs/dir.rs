@@ -9,7 +9,7 @@
 //! also survive `telldir`/`seekdir` across reopens (libfs's `simple_offset_*`), but those helpers
 //! are not exported to modules.
 
-use super::{inode::new_inode, RustShmem};
+use super::{inode::new_inode, super_block::BOGO_INODE_SIZE, RustShmem};
 use crate::bindings;
 use crate::vfs::xattr::XattrVtable;
 use crate::vfs::{
@@ -122,7 +122,7 @@ impl DirOps for RustShmem {
         // O_TMPFILE file does not, its inode was counted when it was made.
         let extra = inode.nlink() != 0;
         if extra {
-            sb.reserve_inode()?;
+            sb.take_ispace(BOGO_INODE_SIZE)?;
         }
         dir.add_size(BOGO_DIRENT_SIZE);
         simple_link(old, dir, new)

@@ -58,8 +58,8 @@ pub(crate) fn new_inode(
     mode: u16,
     dev: u32,
 ) -> Result<NewInode<RustShmem>> {
-    sb.info().reserve_inode()?;
-    let mut inode = NewInode::new(sb).inspect_err(|_| sb.info().release_inode(0))?;
+    let ino = sb.info().reserve_inode()?;
+    let mut inode = NewInode::new(sb, ino).inspect_err(|_| sb.info().release_inode(0))?;
     // From here on, eviction of `inode` gives the reservation back.
     inode.init_owner(idmap, dir, mode);
     inode.init_no_acl();

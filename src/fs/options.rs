@@ -21,15 +21,23 @@ const OPT_NR_BLOCKS: u8 = 2;
 const OPT_NR_INODES: u8 = 3;
 const OPT_SIZE: u8 = 4;
 const OPT_UID: u8 = 5;
+const OPT_HUGE: u8 = 6;
+const OPT_INODE32: u8 = 7;
+const OPT_INODE64: u8 = 8;
+const OPT_NOSWAP: u8 = 9;
 
 /// The accepted parameters, spelled as in `shmem_fs_parameters`.
 pub(crate) const PARAMS: ParamTable = ParamTable::new(&[
     ParamSpec::gid(c"gid", OPT_GID),
+    ParamSpec::string(c"huge", OPT_HUGE),
     ParamSpec::u32_octal(c"mode", OPT_MODE),
     ParamSpec::string(c"nr_blocks", OPT_NR_BLOCKS),
     ParamSpec::string(c"nr_inodes", OPT_NR_INODES),
     ParamSpec::string(c"size", OPT_SIZE),
     ParamSpec::uid(c"uid", OPT_UID),
+    ParamSpec::flag(c"inode32", OPT_INODE32),
+    ParamSpec::flag(c"inode64", OPT_INODE64),
+    ParamSpec::flag(c"noswap", OPT_NOSWAP),
     ParamSpec::END,
 ]);
 
@@ -45,6 +53,11 @@ pub(crate) struct MountOptions {
     pub(crate) max_inodes: Option<u64>,
     /// `size=` or `nr_blocks=` in pages, if given; `Some(0)` means unlimited.
     pub(crate) max_blocks: Option<u64>,
+    /// `inode64` (true) or `inode32` (false), if given.
+    pub(crate) full_inums: Option<bool>,
+    /// `noswap` was given. Pages of ours are never swapped anyway; tmpfs's rules for the option
+    /// (privileged, not on remount) still apply.
+    pub(crate) noswap: bool,
 }
 
 impl Default for MountOptions {
@@ -55,6 +68,8 @@ impl Default for MountOptions {
             gid: Kgid::current_fs(),
             max_inodes: None,
             max_blocks: None,
+            full_inums: None,
+            noswap: false,
         }
     }
 }
@@ -94,6 +109,24 @@ impl MountOptions {
                     .filter(|n| *n <= i64::MAX as u64)
                     .ok_or_else(|| fc.invalid(c"Bad value for", param.key()))?;
                 self.max_blocks = Some(pages);
+            }
+            OPT_HUGE => match param.string()?.to_bytes() {
+                b"never" => {}
+                // Large folios in the page cache are not supported yet.
+                b"always" | b"within_size" | b"advise" => {
+                    return Err(fc.invalid(c"Unsupported parameter", param.key()))
+                }
+                _ => return Err(fc.invalid(c"Bad value for", param.key())),
+            },
+            OPT_INODE32 => self.full_inums = Some(false),
+            OPT_INODE64 => self.full_inums = Some(true),
+            OPT_NOSWAP => {
+                if !fc.is_init_ns_admin() {
+                    return Err(fc.invalid_state(
+                        c"Turning off swap in unprivileged rust_shmem mounts unsupported",
+                    ));
+                }
+                self.noswap = true;
             }
             _ => return Err(no_param()),
         }

@@ -17,6 +17,10 @@ struct Limits {
     used_ispace: u64,
     max_blocks: u64,
     used_blocks: u64,
+    /// The next inode number, and whether numbers may pass 32 bits (`inode64`).
+    next_ino: u64,
+    full_inums: bool,
+    noswap: bool,
 }
 
 impl Limits {
@@ -66,6 +70,10 @@ impl SbInfo {
             used_ispace: 0,
             max_blocks,
             used_blocks: 0,
+            next_ino: 1,
+            // CONFIG_TMPFS_INODE64 is tmpfs's default in our kernels: 64-bit inode numbers.
+            full_inums: kernmount || opts.full_inums.unwrap_or(true),
+            noswap: opts.noswap,
         };
         let (mode, uid, gid) = (opts.mode, opts.uid, opts.gid);
         try_pin_init!(Self {
@@ -104,9 +112,17 @@ impl SbInfo {
         }
     }
 
-    /// Takes one inode from the budget (`shmem_reserve_inode`).
-    pub(crate) fn reserve_inode(&self) -> Result {
-        self.take_ispace(BOGO_INODE_SIZE)
+    /// Takes one inode from the budget and numbers it (`shmem_reserve_inode`): numbers count
+    /// up from 1 per superblock and, with `inode32`, wrap around past 32 bits.
+    pub(crate) fn reserve_inode(&self) -> Result<u64> {
+        self.take_ispace(BOGO_INODE_SIZE)?;
+        let mut limits = self.limits.lock();
+        let mut ino = limits.next_ino;
+        if ino == 0 || (!limits.full_inums && ino > u64::from(u32::MAX)) {
+            ino = 1;
+        }
+        limits.next_ino = ino + 1;
+        Ok(ino)
     }
 
     /// Gives back an inode and `extra` bytes its attributes took (`shmem_free_inode`).
@@ -163,8 +179,17 @@ impl SbInfo {
                 return Err(fc.invalid_state(c"Too few inodes for current use"));
             }
         }
+        if opts.full_inums == Some(false) && limits.next_ino > u64::from(u32::MAX) {
+            return Err(fc.invalid_state(c"Current inum too high to switch to 32-bit inums"));
+        }
+        if opts.noswap && !limits.noswap {
+            return Err(fc.invalid_state(c"Cannot disable swap on remount"));
+        }
         if let Some(blocks) = opts.max_blocks {
             limits.max_blocks = blocks;
+        }
+        if let Some(full) = opts.full_inums {
+            limits.full_inums = full;
         }
         if let Some(inodes) = opts.max_inodes {
             limits.max_inodes = inodes;
@@ -185,9 +210,9 @@ impl SbInfo {
 
     /// The options that differ from the defaults, as tmpfs shows them in `/proc/mounts`.
     pub(crate) fn show_options(&self, m: &SeqFile) {
-        let (max_blocks, max_inodes) = {
+        let (max_blocks, max_inodes, full_inums, noswap) = {
             let l = self.limits.lock();
-            (l.max_blocks, l.max_inodes)
+            (l.max_blocks, l.max_inodes, l.full_inums, l.noswap)
         };
         if max_blocks != default_max_blocks() {
             seq_print!(
@@ -207,6 +232,10 @@ impl SbInfo {
         }
         if self.gid.in_init_ns() != 0 {
             seq_print!(m, ",gid={}", self.gid.in_init_ns());
+        }
+        seq_print!(m, ",inode{}", if full_inums { 64 } else { 32 });
+        if noswap {
+            seq_print!(m, ",noswap");
         }
     }
 }

@@ -35,6 +35,13 @@ impl FsContext {
         unsafe { (*self.as_raw()).user_ns }
     }
 
+    /// Whether the mount is made in the initial user namespace by its administrator.
+    pub(crate) fn is_init_ns_admin(&self) -> bool {
+        // SAFETY: `init_user_ns` is a static; `capable` checks the current task.
+        self.user_ns() == (&raw mut bindings::init_user_ns)
+            && unsafe { bindings::capable(bindings::CAP_SYS_ADMIN as c_int) }
+    }
+
     /// Logs `"<fs>: <msg> '<key>'"` into the context's log, where `mount(2)` callers find it in
     /// the kernel log and `fsopen(2)` callers read it back, and returns `EINVAL` (`invalfc`).
     pub(crate) fn invalid(&self, msg: &CStr, key: &CStr) -> Error {

@@ -235,12 +235,12 @@ pub(crate) struct NewInode<T: FileSystem> {
 }
 
 impl<T: FileSystem> NewInode<T> {
-    /// Allocates an inode on `sb` (`new_inode`), numbered with `get_next_ino`.
-    pub(crate) fn new(sb: &SuperBlock<T>) -> Result<Self> {
+    /// Allocates an inode on `sb` (`new_inode`), numbered `ino`.
+    pub(crate) fn new(sb: &SuperBlock<T>, ino: u64) -> Result<Self> {
         // SAFETY: `sb` is a valid, live superblock.
         let inode = NonNull::new(unsafe { bindings::new_inode(sb.as_raw()) }).ok_or(ENOMEM)?;
         // SAFETY: `new_inode` returned a valid inode we own and nobody else can reach yet.
-        unsafe { (*inode.as_ptr()).i_ino = u64::from(bindings::get_next_ino()) };
+        unsafe { (*inode.as_ptr()).i_ino = ino };
         // INVARIANT: We own the only reference and the inode is not in the dcache.
         Ok(Self {
             inode,

@@ -81,6 +81,13 @@ impl ParamSpec {
     }
 }
 
+impl ParamSpec {
+    /// `fsparam_flag`: a parameter without a value.
+    pub(crate) const fn flag(name: &'static CStr, opt: u8) -> Self {
+        Self::new(name, None, opt, 0)
+    }
+}
+
 /// A parameter that matched an entry of the table.
 pub(crate) struct Param<'a> {
     /// The `opt` number of the matching [`ParamSpec`].
