@@ -13,6 +13,7 @@
 #   make run       all of the above, then boot the guest and run the shared-memory demo
 #   make check     deps, kernel, lint (which builds the module), tests, image, then boot the guest and
 #                  run every test: TAP on stdout, last line "N passed, N failed"; fails on any failure
+#   make check-debug  the same on the debug kernel flavour (qemu/kernel-debug.config)
 #   make bench     boot the guest and compare rust_shmem with tmpfs and /dev/zero (tests/bench.c):
 #                  throughput on both and the ratio, per workload; not a test
 #   make shell     boot the guest with the module mounted on /dev/shm and give an interactive shell
@@ -57,7 +58,7 @@ MODULE_FLAGS :=
 # Crate files for rustfmt: the root (rustfmt follows its `mod` declarations into src/).
 CRATE_ROOT := rust_shmem.rs
 
-.PHONY: all deps kernel module consumer lint tests image run check bench shell clean
+.PHONY: all deps kernel module consumer lint tests image run check check-debug bench shell clean
 all: module
 
 deps:
@@ -113,6 +114,11 @@ check: lint image
 
 bench: image
 	$(Q)$(BOOT) -m bench
+
+# The whole check on the debug kernel (KASAN, KFENCE, lockdep, DEBUG_VM, kmemleak, ...): a second
+# cached kernel build; the guest is several times slower, hence the longer timeout.
+check-debug:
+	$(Q)RUST_SHMEM_TIMEOUT=$${RUST_SHMEM_TIMEOUT:-3600} $(MAKE) --no-print-directory check FLAVOUR=debug
 
 shell: image
 	$(Q)$(BOOT) -m shell
