@@ -199,6 +199,18 @@ if [ -s "$work/ignore" ]; then
 else
 	grep -E -f "$work/match" "$work/dmesg" >"$work/splats"
 fi
+# kmemleak (debug kernel): scan now; a leak whose backtrace goes through our code is a splat.
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	echo scan >/sys/kernel/debug/kmemleak 2>/dev/null
+	cat /sys/kernel/debug/kmemleak >"$work/kmemleak" 2>/dev/null
+	if grep -q 'rust_shmem' "$work/kmemleak"; then
+		echo "kmemleak: leaks through rust_shmem code:" >>"$work/splats"
+		grep -B2 -A20 'unreferenced object' "$work/kmemleak" >>"$work/splats"
+	elif [ -s "$work/kmemleak" ]; then
+		echo "# kmemleak reports objects not allocated through rust_shmem (not counted):"
+		grep -c 'unreferenced object' "$work/kmemleak" | sed 's/^/#   /'
+	fi
+fi
 if [ -s "$work/splats" ]; then
 	echo "# kernel log contains splats:"
 	sed 's/^/#   /' "$work/splats"
