@@ -130,6 +130,19 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
         }
     }
 
+    /// The file of an I/O request and its inode.
+    ///
+    /// # Safety
+    ///
+    /// `iocb` must be a valid request on one of `T`'s regular files, which stays open for `'a`.
+    unsafe fn kiocb_file<'a>(iocb: *mut bindings::kiocb) -> (*mut bindings::file, &'a Inode<T>) {
+        // SAFETY: Per the contract the file is open and its inode one of ours.
+        unsafe {
+            let file = (*iocb).ki_filp;
+            (file, Inode::<T>::from_raw((*file).f_inode))
+        }
+    }
+
     /// `file_operations::read_iter` that reads holes as zeros instead of filling them with new
     /// pages, so reading a sparse file neither uses memory nor fails on a full filesystem
     /// (`shmem_file_read_iter`).
@@ -141,11 +154,8 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
         iocb: *mut bindings::kiocb,
         iter: *mut bindings::iov_iter,
     ) -> isize {
-        // SAFETY: The kiocb's file is one of ours and stays open during the call.
-        let (file, inode) = unsafe {
-            let file = (*iocb).ki_filp;
-            (file, Inode::<T>::from_raw((*file).f_inode))
-        };
+        // SAFETY: Per the contract.
+        let (file, inode) = unsafe { Self::kiocb_file(iocb) };
         // SAFETY: `iter` is a valid destination per the contract.
         let dest = unsafe { IovIterDest::from_raw(iter) };
         let cache = PageCache::of(inode);
@@ -201,11 +211,8 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
         iocb: *mut bindings::kiocb,
         iter: *mut bindings::iov_iter,
     ) -> isize {
-        // SAFETY: The kiocb's file is one of ours and stays open during the call.
-        let (file, inode) = unsafe {
-            let file = (*iocb).ki_filp;
-            (file, Inode::<T>::from_raw((*file).f_inode))
-        };
+        // SAFETY: Per the contract.
+        let (file, inode) = unsafe { Self::kiocb_file(iocb) };
         let _locked = inode.lock();
         // SAFETY: `iocb` and `iter` are valid; we hold the inode lock these helpers expect.
         unsafe {

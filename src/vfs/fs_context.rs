@@ -45,33 +45,27 @@ impl FsContext {
     /// Logs `"<fs>: <msg> '<key>'"` into the context's log, where `mount(2)` callers find it in
     /// the kernel log and `fsopen(2)` callers read it back, and returns `EINVAL` (`invalfc`).
     pub(crate) fn invalid(&self, msg: &CStr, key: &CStr) -> Error {
-        // SAFETY: The context is valid; `log` is embedded in it. The format string is ours and
-        // consumes exactly the two string arguments passed, both valid NUL-terminated strings.
-        unsafe {
-            let log = &raw mut (*self.as_raw()).log;
-            bindings::logfc(
-                (*log).log,
-                (*log).prefix,
-                b'e' as c_char,
-                c"%s '%s'".as_char_ptr(),
-                msg.as_char_ptr(),
-                key.as_char_ptr(),
-            );
-        }
-        EINVAL
+        self.log_error(c"%s '%s'", msg, key)
     }
 
     /// Logs `"<fs>: <msg>"` like [`FsContext::invalid`] and returns `EINVAL`.
     pub(crate) fn invalid_state(&self, msg: &CStr) -> Error {
-        // SAFETY: As in `invalid`; the format consumes the one string argument passed.
+        self.log_error(c"%s%s", msg, c"")
+    }
+
+    /// Logs an error made of `format` and its two string arguments, and returns `EINVAL`.
+    fn log_error(&self, format: &'static CStr, a: &CStr, b: &CStr) -> Error {
+        // SAFETY: The context is valid; `log` is embedded in it. Both formats used above consume
+        // exactly two string arguments, and both are valid NUL-terminated strings.
         unsafe {
             let log = &raw mut (*self.as_raw()).log;
             bindings::logfc(
                 (*log).log,
                 (*log).prefix,
                 b'e' as c_char,
-                c"%s".as_char_ptr(),
-                msg.as_char_ptr(),
+                format.as_char_ptr(),
+                a.as_char_ptr(),
+                b.as_char_ptr(),
             );
         }
         EINVAL
