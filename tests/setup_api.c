@@ -7,11 +7,14 @@
  * The "api" fixture runs per setup function (file_setup, kernel_file_setup, file_setup_with_mnt
  * on the consumer's own kernel-internal mount and on a user mount): create, kernel I/O through
  * the page cache, mapping into this process, resize, sizes, naming, backing filesystem, commit
- * accounting and what pins the module. The "zero" fixture covers rust_shmem_zero_setup(vma)
- * and rust_shmem_zero_setup_desc(desc). The kernel's own shmem is the reference in the same
- * test where user space can reach it: memfd_create() (shmem_file_setup with VMA_NORESERVE_BIT),
- * MAP_SHARED|MAP_ANONYMOUS (shmem_zero_setup, charged), and ftruncate() through
- * /proc/self/map_files of such a mapping (shmem_setattr's re-accounting).
+ * accounting and what pins the module. The "with_mnt" fixture (both mounts) covers which mounts
+ * file_setup_with_mnt takes, the "user_mount" fixture what only a user mount has: its inode
+ * limit, its lifetime and idmapped clones of it. The "zero" fixture covers
+ * rust_shmem_zero_setup(vma) and rust_shmem_zero_setup_desc(desc). The kernel's own shmem is
+ * the reference in the same test where user space can reach it: memfd_create()
+ * (shmem_file_setup with VMA_NORESERVE_BIT), MAP_SHARED|MAP_ANONYMOUS (shmem_zero_setup,
+ * charged), and ftruncate() through /proc/self/map_files of such a mapping (shmem_setattr's
+ * re-accounting).
  *
  * The test loads the consumer module if it is not loaded (RSC_KO, default
  * /lib/modules/rust_shmem_consumer.ko) and unloads it in its last test.
@@ -247,7 +250,51 @@ static int ref_memfd(const char *name, off_t size)
 	return fd;
 }
 
-/* ---------------------------------------------------------------- fixture */
+/* ---------------------------------------------------------------- fixtures */
+
+/* Loads the consumer unless it is loaded and opens its device: the fd in *@dev. */
+static void open_consumer(struct __test_metadata *_metadata, int *dev)
+{
+	ASSERT_EQ(0, load_consumer()) {
+		TH_LOG("loading %s: %s", consumer_ko(), strerror(-load_consumer()));
+	}
+	*dev = open_dev(CONSUMER_DEV);
+	ASSERT_GE(*dev, 0) {
+		TH_LOG("open %s: %s", CONSUMER_DEV, strerror(errno));
+	}
+}
+
+/* The user mount's inode limit (the root directory takes one). */
+#define USER_MOUNT_INODES	16
+
+/*
+ * The user mount of the with_mnt tests: in a private mount namespace of the test, rust_shmem
+ * with nr_inodes=USER_MOUNT_INODES on a new directory, whose path goes to @mnt (@size bytes)
+ * and an fd of whose root goes to *@mnt_fd. The mount dies with the test's mount namespace;
+ * the directory stays for the parent to remove (remove_mount_dir).
+ */
+static void make_user_mount(struct __test_metadata *_metadata, char *mnt, size_t size,
+			    int *mnt_fd)
+{
+	char opts[64];
+
+	ASSERT_EQ(0, enter_private_mntns());
+	ASSERT_LT(snprintf(mnt, size, "/tmp/setup_api.XXXXXX"), (int)size);
+	ASSERT_NE(NULL, mkdtemp(mnt));
+	snprintf(opts, sizeof(opts), "mode=0755,nr_inodes=%d", USER_MOUNT_INODES);
+	ASSERT_EQ(0, mount(RUST_SHMEM_FSTYPE, mnt, RUST_SHMEM_FSTYPE, 0, opts)) {
+		TH_LOG("mount -t rust_shmem -o %s: %s", opts, strerror(errno));
+	}
+	*mnt_fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_GE(*mnt_fd, 0);
+}
+
+/* In the parent, after the test: the user mount's directory (its mount went with the child). */
+static void remove_mount_dir(const char *mnt)
+{
+	if (mnt[0])
+		rmdir(mnt);
+}
 
 FIXTURE(api) {
 	int dev;		/* /dev/rust_shmem_consumer */
@@ -283,9 +330,6 @@ FIXTURE_VARIANT_ADD(api, with_mnt_user_mount) {
 	.user_mount = true,
 };
 
-/* The user mount's inode limit (the root directory takes one). */
-#define USER_MOUNT_INODES	16
-
 FIXTURE_SETUP(api)
 {
 	self->dev = self->mnt_fd = -1;
@@ -293,36 +337,21 @@ FIXTURE_SETUP(api)
 	self->vm.saved = false;
 	self->page = sysconf(_SC_PAGESIZE);
 
-	ASSERT_EQ(0, load_consumer()) {
-		TH_LOG("loading %s: %s", consumer_ko(), strerror(-load_consumer()));
-	}
-	self->dev = open_dev(CONSUMER_DEV);
-	ASSERT_GE(self->dev, 0) {
-		TH_LOG("open %s: %s", CONSUMER_DEV, strerror(errno));
-	}
+	open_consumer(_metadata, &self->dev);
 	self->mnt_fd = RSC_MNT_PRIVATE;
-	if (variant->user_mount) {
-		char opts[64];
-
-		ASSERT_EQ(0, enter_private_mntns());
-		strcpy(self->mnt, "/tmp/setup_api.XXXXXX");
-		ASSERT_NE(NULL, mkdtemp(self->mnt));
-		snprintf(opts, sizeof(opts), "mode=0755,nr_inodes=%d", USER_MOUNT_INODES);
-		ASSERT_EQ(0, mount(RUST_SHMEM_FSTYPE, self->mnt, RUST_SHMEM_FSTYPE, 0, opts)) {
-			TH_LOG("mount -t rust_shmem -o %s: %s", opts, strerror(errno));
-		}
-		self->mnt_fd = open(self->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		ASSERT_GE(self->mnt_fd, 0);
-	}
+	if (variant->user_mount)
+		make_user_mount(_metadata, self->mnt, sizeof(self->mnt), &self->mnt_fd);
 }
 
 FIXTURE_TEARDOWN_PARENT(api)
 {
 	/*
-	 * In the parent: the child's descriptors and mount namespace died with it; only the
-	 * global overcommit settings need putting back, even if the child crashed.
+	 * In the parent: the child's descriptors and mount namespace died with it; the global
+	 * overcommit settings need putting back, even if the child crashed, and the user
+	 * mount's directory removing.
 	 */
 	restore_overcommit(&self->vm);
+	remove_mount_dir(self->mnt);
 }
 
 /* Creates an object with the variant's setup function; 0 or -errno. */
@@ -954,21 +983,34 @@ TEST_F(api, release_on_close)
 	EXPECT_EQ(base, module_refcount(RUST_SHMEM_MODULE));
 }
 
-/* Handles run out at RSC_MAX_OBJECTS (the consumer's limit) and come back on release. */
+/*
+ * Handles run out at RSC_MAX_OBJECTS (the consumer's limit) and come back on release. The user
+ * mount runs out of inodes first (nr_inodes, user_mount_inode_limit): there, as many objects
+ * as it has free inodes, then ENOSPC.
+ */
 TEST_F(api, many_objects)
 {
 	struct rsc_create req;
 	uint32_t handles[RSC_MAX_OBJECTS];
 	uint64_t inos[RSC_MAX_OBJECTS];
-	int i, j, n = 0;
+	int i, j, n = 0, room = RSC_MAX_OBJECTS;
+	long full = -EMFILE;
 
-	if (variant->user_mount)
-		SKIP(return, "the user mount has room for %d files only", USER_MOUNT_INODES - 1);
-	for (i = 0; i < RSC_MAX_OBJECTS; i++) {
+	if (variant->user_mount) {
+		struct statfs sfs;
+
+		ASSERT_EQ(0, fstatfs(self->mnt_fd, &sfs));
+		if (sfs.f_ffree < (unsigned long)RSC_MAX_OBJECTS) {
+			room = sfs.f_ffree;
+			full = -ENOSPC;
+		}
+	}
+	ASSERT_GT(room, 7);	/* handles[7] is released and made again below */
+	for (i = 0; i < room; i++) {
 		ASSERT_EQ(0, create(self, variant, "rsc many", i * 100, 0, &req));
 		handles[n++] = req.handle;
 	}
-	EXPECT_EQ(-EMFILE, create(self, variant, "rsc many", 1, 0, &req));
+	EXPECT_EQ(full, create(self, variant, "rsc many", 1, 0, &req));
 	EXPECT_EQ(0, rsc_release(self->dev, handles[7]));
 	EXPECT_EQ(0, create(self, variant, "rsc many", 1, 0, &req));
 	EXPECT_EQ(handles[7], req.handle);
@@ -1062,10 +1104,95 @@ TEST_F(api, concurrent_use)
 	EXPECT_EQ(base, module_refcount(RUST_SHMEM_MODULE));
 }
 
+/* -------------------------------------------------- with_mnt's mount argument */
+
+/* file_setup_with_mnt on either mount: the consumer's kernel-internal one or a user mount. */
+FIXTURE(with_mnt) {
+	int dev;		/* /dev/rust_shmem_consumer */
+	int mnt_fd;		/* the user mount, or RSC_MNT_PRIVATE for the consumer's own */
+	char mnt[64];		/* the user mount, if any */
+};
+
+FIXTURE_VARIANT(with_mnt) {
+	bool user_mount;	/* on a rust_shmem mount made by this test */
+};
+
+FIXTURE_VARIANT_ADD(with_mnt, kern_mount) {
+	.user_mount = false,
+};
+
+FIXTURE_VARIANT_ADD(with_mnt, user_mount) {
+	.user_mount = true,
+};
+
+FIXTURE_SETUP(with_mnt)
+{
+	self->dev = -1;
+	self->mnt_fd = RSC_MNT_PRIVATE;
+	self->mnt[0] = '\0';
+	open_consumer(_metadata, &self->dev);
+	if (variant->user_mount)
+		make_user_mount(_metadata, self->mnt, sizeof(self->mnt), &self->mnt_fd);
+}
+
+FIXTURE_TEARDOWN_PARENT(with_mnt)
+{
+	remove_mount_dir(self->mnt);
+}
+
+/* with_mnt wants a rust_shmem mount: another filesystem's is refused. */
+TEST_F(with_mnt, with_mnt_other_fs)
+{
+	char dir[] = "/tmp/setup_api_tmpfs.XXXXXX";
+	struct rsc_create req;
+	int fd;
+
+	/* The variant's own mount is taken. */
+	ASSERT_EQ(0, rsc_create(self->dev, RSC_SETUP_WITH_MNT, self->mnt_fd, "rsc own", 1, 0, &req));
+	EXPECT_EQ(0, rsc_release(self->dev, req.handle));
+
+	ASSERT_EQ(0, enter_private_mntns());
+	ASSERT_NE(NULL, mkdtemp(dir));
+	ASSERT_EQ(0, mount("tmpfs", dir, "tmpfs", 0, NULL));
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(-EINVAL, rsc_create(self->dev, RSC_SETUP_WITH_MNT, fd, "rsc other", 1, 0, &req));
+	close(fd);
+	umount2(dir, MNT_DETACH);
+	rmdir(dir);
+}
+
 /* ------------------------------------------------ with_mnt on user mounts */
 
+/* What only a user mount has, with file_setup_with_mnt on it (the api fixture's user mount). */
+FIXTURE(user_mount) {
+	int dev;		/* /dev/rust_shmem_consumer */
+	int mnt_fd;		/* the user mount */
+	char mnt[64];		/* where it is mounted */
+};
+
+FIXTURE_SETUP(user_mount)
+{
+	self->dev = self->mnt_fd = -1;
+	self->mnt[0] = '\0';
+	open_consumer(_metadata, &self->dev);
+	make_user_mount(_metadata, self->mnt, sizeof(self->mnt), &self->mnt_fd);
+}
+
+FIXTURE_TEARDOWN_PARENT(user_mount)
+{
+	remove_mount_dir(self->mnt);
+}
+
+/* Creates an object on the user mount; 0 or -errno. */
+static long create_on_mount(FIXTURE_DATA(user_mount) *self, const char *name, int64_t size,
+			    struct rsc_create *req)
+{
+	return rsc_create(self->dev, RSC_SETUP_WITH_MNT, self->mnt_fd, name, size, 0, req);
+}
+
 /* The user mount's inode limit covers unlinked files made on it (tmpfs: shmem_reserve_inode). */
-TEST_F(api, user_mount_inode_limit)
+TEST_F(user_mount, user_mount_inode_limit)
 {
 	uint32_t handles[USER_MOUNT_INODES];
 	struct statfs before, during, after;
@@ -1073,12 +1200,10 @@ TEST_F(api, user_mount_inode_limit)
 	long ret = 0;
 	int n = 0, i;
 
-	if (!variant->user_mount)
-		SKIP(return, "needs a user mount");
 	ASSERT_EQ(0, fstatfs(self->mnt_fd, &before));
 	ASSERT_GT((long)before.f_ffree, 0);
 	while (n < USER_MOUNT_INODES) {
-		ret = create(self, variant, "rsc inode", 0, 0, &req);
+		ret = create_on_mount(self, "rsc inode", 0, &req);
 		if (ret)
 			break;
 		handles[n++] = req.handle;
@@ -1094,17 +1219,15 @@ TEST_F(api, user_mount_inode_limit)
 }
 
 /* Objects hold their mount: busy for umount, and alive after a lazy detach. */
-TEST_F(api, user_mount_lifetime)
+TEST_F(user_mount, user_mount_lifetime)
 {
 	struct rsc_create req;
 	char buf[8] = "abcdefg", back[8];
 
-	if (!variant->user_mount)
-		SKIP(return, "needs a user mount");
 	close(self->mnt_fd);
 	self->mnt_fd = open(self->mnt, O_PATH | O_CLOEXEC);	/* an O_PATH fd works too */
 	ASSERT_GE(self->mnt_fd, 0);
-	ASSERT_EQ(0, create(self, variant, "rsc lifetime", 8, 0, &req));
+	ASSERT_EQ(0, create_on_mount(self, "rsc lifetime", 8, &req));
 	close(self->mnt_fd);
 	self->mnt_fd = -1;
 
@@ -1116,26 +1239,6 @@ TEST_F(api, user_mount_lifetime)
 	EXPECT_EQ(0, memcmp(buf, back, 8));
 	EXPECT_EQ(0, rsc_release(self->dev, req.handle));
 	rmdir(self->mnt);
-}
-
-/* with_mnt wants a rust_shmem mount: another filesystem's is refused. */
-TEST_F(api, with_mnt_other_fs)
-{
-	char dir[] = "/tmp/setup_api_tmpfs.XXXXXX";
-	struct rsc_create req;
-	int fd;
-
-	if (variant->setup != RSC_SETUP_WITH_MNT)
-		SKIP(return, "only with_mnt takes a mount");
-	ASSERT_EQ(0, enter_private_mntns());
-	ASSERT_NE(NULL, mkdtemp(dir));
-	ASSERT_EQ(0, mount("tmpfs", dir, "tmpfs", 0, NULL));
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	ASSERT_GE(fd, 0);
-	EXPECT_EQ(-EINVAL, rsc_create(self->dev, RSC_SETUP_WITH_MNT, fd, "rsc other", 1, 0, &req));
-	close(fd);
-	umount2(dir, MNT_DETACH);
-	rmdir(dir);
 }
 
 static int write_file(const char *path, const char *text)
@@ -1220,15 +1323,16 @@ static int idmapped_clone(const char *dir, int userns)
 	return tree;
 }
 
-/* __shmem_file_setup refuses idmapped mounts with EINVAL. */
-TEST_F(api, with_mnt_idmapped)
+/*
+ * rust_shmem mounts can be idmapped (FS_ALLOW_IDMAP, as tmpfs's), but with_mnt refuses an
+ * idmapped one with EINVAL, as __shmem_file_setup does.
+ */
+TEST_F(user_mount, with_mnt_idmapped)
 {
 	char ref_dir[] = "/tmp/setup_api_idmap.XXXXXX";
 	struct rsc_create req;
 	int userns, tree, ref_tree;
 
-	if (!variant->user_mount)
-		SKIP(return, "needs a user mount");
 	userns = make_userns();
 	ASSERT_GE(userns, 0);
 
@@ -1246,8 +1350,6 @@ TEST_F(api, with_mnt_idmapped)
 
 	tree = idmapped_clone(self->mnt, userns);
 	close(userns);
-	if (tree == -EINVAL)
-		SKIP(return, "rust_shmem refuses idmapped mounts (no FS_ALLOW_IDMAP; tmpfs has it)");
 	ASSERT_GE(tree, 0) {
 		TH_LOG("idmapped clone of rust_shmem: %s", strerror(-tree));
 	}
@@ -1269,9 +1371,7 @@ FIXTURE_SETUP(zero)
 	self->dev = self->desc = -1;
 	self->vm.saved = false;
 	self->page = sysconf(_SC_PAGESIZE);
-	ASSERT_EQ(0, load_consumer());
-	self->dev = open_dev(CONSUMER_DEV);
-	ASSERT_GE(self->dev, 0);
+	open_consumer(_metadata, &self->dev);
 	self->desc = open_dev(CONSUMER_DESC_DEV);
 	ASSERT_GE(self->desc, 0);
 }
