@@ -13,9 +13,10 @@
 # Output: a TAP stream; each binary's own kselftest TAP is nested (indented by four spaces) under a
 # top-level "ok/not ok N name" line. Counting: pass+xfail = passed, fail+xpass+error = failed,
 # skip = skipped, from the binary's "# Totals:" line; a binary that has no Totals line, is killed by
-# a signal, times out (RS_TEST_TIMEOUT seconds, default 300) or exits non-zero with no failure
-# counted adds one failure. The last line is exactly "N passed, N failed" (", N skipped" appended
-# when N > 0); the exit status is non-zero if anything failed or no test binary ran.
+# a signal, times out (RS_TEST_TIMEOUT seconds, default 300; a script entry may raise its own limit
+# with a "# rs-test-timeout: SECONDS" line among its first 30 lines) or exits non-zero with no
+# failure counted adds one failure. The last line is exactly "N passed, N failed" (", N skipped"
+# appended when N > 0); the exit status is non-zero if anything failed or no test binary ran.
 #
 # Environment: RS_TESTS=a,b (subset; unknown names are an error), RS_TEST_TIMEOUT, RS_TEST_BIN
 # (default /tests/bin), RUST_SHMEM_KO (default /lib/modules/rust_shmem.ko), RS_SUMMARY (a file
@@ -81,11 +82,11 @@ echo "1..$((count + 2))"
 # --- running one binary -------------------------------------------------------------------------------
 # The binary runs in its own session/process group so that a timeout, and the clean-up afterwards,
 # reach every process it forked (kselftest_harness forks one child per test case).
-run_one() { # $1 = binary, $2 = file prefix for .rc and .timeout
+run_one() { # $1 = binary, $2 = file prefix for .rc and .timeout, $3 = time limit in seconds
 	setsid "$1" </dev/null &
 	pid=$!
 	(
-		sleep "$TIMEOUT"
+		sleep "$3"
 		: >"$2.timeout"
 		kill -TERM -"$pid"
 		sleep 5
@@ -97,6 +98,16 @@ run_one() { # $1 = binary, $2 = file prefix for .rc and .timeout
 	kill "$wd" 2>/dev/null
 	kill -KILL -"$pid" 2>/dev/null
 	echo "$rc" >"$2.rc"
+}
+
+# The time limit of entry $1: RS_TEST_TIMEOUT, or the larger one a script asks for.
+limit_of() {
+	l=$TIMEOUT
+	if [ "$(head -c 2 "$1")" = '#!' ]; then
+		own=$(head -n 30 "$1" | sed -n 's/^# rs-test-timeout: \([0-9][0-9]*\)$/\1/p' | head -n 1)
+		[ -n "$own" ] && [ "$own" -gt "$l" ] && l=$own
+	fi
+	echo "$l"
 }
 
 # Value of field $1 ("pass", "fail", ...) in a "# Totals: pass:5 fail:0 ..." line $2 (0 if absent).
@@ -115,7 +126,8 @@ for n in $selected; do
 	echo "# selftest: $n"
 	log=$work/$n.log
 	start=$(date +%s)
-	run_one "$BIN/$n" "$work/$n" 2>&1 | {
+	limit=$(limit_of "$BIN/$n")
+	run_one "$BIN/$n" "$work/$n" "$limit" 2>&1 | {
 		while IFS= read -r line || [ -n "$line" ]; do
 			printf '%s\n' "$line" >&4
 			printf '    %s\n' "$line"
@@ -131,7 +143,7 @@ for n in $selected; do
 	s=$(field skip "$tot")
 	why=
 	if [ -f "$work/$n.timeout" ]; then
-		why="timed out after ${TIMEOUT}s"
+		why="timed out after ${limit}s"
 	elif [ -z "$tot" ] && [ "$rc" -ge 128 ]; then
 		why="no Totals line: killed by signal $((rc - 128))"
 	elif [ -z "$tot" ]; then
