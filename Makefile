@@ -98,9 +98,14 @@ tests: kernel
 	$(Q)[ -f tests/Makefile ] || { echo "tests/Makefile is missing" >&2; exit 1; }
 	$(Q)$(MAKE) -s --no-print-directory -C tests KSRC=$(KSRC) KDIR="$(KDIR_SH)" OUT=$(BUILD)/tests
 
+# Third-party suites (tests/suites/): the programs, which qemu/deps.sh installs with cargo, and their
+# guest runners, which become /tests/bin entries like the kselftests.
+SUITE_BINS := pjdfstest:/usr/bin/pjdfstest fsx:/usr/bin/fsx \
+	$(CURDIR)/tests/suites/pjdfstest.sh:/tests/bin/pjdfstest $(CURDIR)/tests/suites/fsx.sh:/tests/bin/fsx
+
 image: module consumer tests
 	$(Q)qemu/image.sh -m $(CURDIR)/rust_shmem.ko -t $(BUILD)/tests \
-		$(foreach k,$(CONSUMER_KO) $(EXTRA_KO),-k $(k)) $(foreach b,$(HOST_BINS),-b $(b)) \
+		$(foreach k,$(CONSUMER_KO) $(EXTRA_KO),-k $(k)) $(foreach b,$(SUITE_BINS) $(HOST_BINS),-b $(b)) \
 		$(BUILD)/initramfs.cpio.gz >/dev/null
 
 BOOT = qemu/boot.sh -k "$(KDIR_SH)/arch/x86/boot/bzImage" -i $(BUILD)/initramfs.cpio.gz -o $(BUILD)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the build and the guest need, idempotently:
-# Debian packages, rust-src, bindgen-cli and the linux-source-7.3 tarball (from trixie-backports,
-# fetched through a private apt configuration so the machine's apt sources stay untouched).
+# Debian packages, rust-src, bindgen-cli, pjdfstest, fsx and the linux-source-7.3 tarball (from
+# trixie-backports, fetched through a private apt configuration so the machine's apt sources stay
+# untouched).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=qemu/common.sh
@@ -38,6 +39,19 @@ if ! command -v bindgen >/dev/null 2>&1; then
 	cargo install --locked bindgen-cli >/dev/null 2>&1
 	installed+=(bindgen-cli)
 fi
+
+# Third-party test suites run in the guest (tests/suites/): crates.io's pjdfstest and fsx, at pinned
+# versions so that the set of pjdfstest cases does not change under us. Both are small (~40 s each).
+for spec in pjdfstest@0.2.2 fsx@0.3.2; do
+	crate=${spec%@*}
+	version=${spec#*@}
+	if [ "$("$crate" --version 2>/dev/null)" != "$crate $version" ]; then
+		log "installing $crate $version (cargo install, under a minute)"
+		cargo install --locked --quiet "$crate" --version "$version" >/dev/null 2>&1 ||
+			die "cargo install --locked $crate --version $version failed"
+		installed+=("$crate-$version")
+	fi
+done
 
 # The kernel source, through a private apt state (see fetch-kernel.sh).
 if [ ! -f "$KSRC_STAMP" ]; then

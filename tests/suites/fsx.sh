@@ -1,0 +1,126 @@
+#!/bin/sh
+# fsx (crates.io `fsx`, installed by qemu/deps.sh, carried into the image as /usr/bin/fsx) on fresh
+# rust_shmem mounts, and with the first seed on a fresh tmpfs mount as the control. Guest runner
+# entry (installed as /tests/bin/fsx by the top-level Makefile); busybox sh.
+#
+# Every operation fsx has is enabled but sendfile: pread/pwrite, mmap reads and writes (msync),
+# truncate, posix_fallocate (mode 0), hole punching (PUNCH_HOLE|KEEP_SIZE), msync(MS_INVALIDATE),
+# fsync, fdatasync, copy_file_range, posix_fadvise, close/reopen; unaligned offsets and sizes.
+# fsx's sendfile goes to a Unix socket pair, which the test kernel (no CONFIG_NET) lacks; fsx has
+# no fallocate(FALLOC_FL_KEEP_SIZE) preallocation (fs_basic covers it).
+# A run passes when fsx exits 0 after all its operations (it stops at the first miscompare, wrong
+# size or failed call, and dumps its operation log, printed here).
+#
+# Environment: RS_FSX (the program, default fsx from PATH), RS_FSX_OPS (operations per run, default
+# 100000), RS_FSX_SEEDS (seeds of the rust_shmem runs, default "1 2"; the tmpfs control uses the
+# first). From the host, e.g.
+#   make check TESTS=fsx RUST_SHMEM_APPEND='RS_FSX_OPS=1000000 RS_FSX_SEEDS=7'
+# rs-test-timeout: 900
+
+FSX=${RS_FSX:-fsx}
+OPS=${RS_FSX_OPS:-100000}
+SEEDS=${RS_FSX_SEEDS:-1 2}
+export NO_COLOR=1
+base=/mnt/fsx
+work=$(mktemp -d /tmp/fsx.XXXXXX) || exit 2
+
+cleanup() {
+	for m in "$base"/*; do
+		grep -q " $m " /proc/mounts && umount "$m"
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "TAP version 13"
+if ! command -v "$FSX" >/dev/null; then
+	echo "1..0 # SKIP $FSX is not in the image (qemu/deps.sh installs it, the Makefile adds it)"
+	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0"
+	exit 4
+fi
+
+cat >"$work/fsx.toml" <<'TOML'
+# Maximum file size (fsx's classic 256 KiB); operations up to 64 KiB at any byte offset.
+flen = 262144
+
+[opsize]
+min = 0
+max = 65536
+align = 1
+
+[weights]
+read = 10
+write = 10
+mapread = 10
+mapwrite = 10
+truncate = 10
+posix_fallocate = 5
+punch_hole = 5
+# needs AF_UNIX (CONFIG_NET, CONFIG_UNIX): socket(2) fails with ENOSYS in this guest
+sendfile = 0
+copy_file_range = 2
+posix_fadvise = 1
+invalidate = 1
+fsync = 1
+fdatasync = 1
+close_open = 1
+TOML
+
+first=
+for s in $SEEDS; do first=${first:-$s}; done
+runs=
+for s in $SEEDS; do runs="$runs rust_shmem:$s"; done
+runs="$runs tmpfs:$first"
+nruns=0
+for r in $runs; do nruns=$((nruns + 1)); done
+
+echo "# $("$FSX" --version), $OPS operations per run"
+echo "# config: $(sed -n 's/^\([a-z_]*\) = \([0-9]*\)$/\1=\2/p' "$work/fsx.toml" | tr '\n' ' ')"
+echo "1..$nruns"
+
+# One run: $1 = filesystem, $2 = seed, $3 = name. Leaves $work/$3.{log,rc,secs}.
+run_one() {
+	mnt=$base/$3
+	mkdir -p "$mnt" "$work/$3"
+	if ! mount -t "$1" -o mode=0755 "fsx_$1" "$mnt"; then
+		echo "could not mount $1 on $mnt" >"$work/$3.log"
+		echo 255 >"$work/$3.rc"
+		echo 0 >"$work/$3.secs"
+		return
+	fi
+	t0=$(date +%s)
+	"$FSX" -f "$work/fsx.toml" -N "$OPS" -S "$2" -P "$work/$3" "$mnt/fsx.file" \
+		</dev/null >"$work/$3.log" 2>&1
+	echo $? >"$work/$3.rc"
+	echo $(($(date +%s) - t0)) >"$work/$3.secs"
+	umount "$mnt" || echo "umount $mnt failed" >>"$work/$3.log"
+}
+
+for r in $runs; do
+	run_one "${r%%:*}" "${r#*:}" "fsx_${r%%:*}_seed_${r#*:}"
+done
+
+n=0 pass=0 fail=0
+for r in $runs; do
+	name="fsx_${r%%:*}_seed_${r#*:}"
+	n=$((n + 1))
+	rc=$(cat "$work/$name.rc" 2>/dev/null || echo 255)
+	secs=$(cat "$work/$name.secs" 2>/dev/null || echo 0)
+	if [ "$rc" = 0 ] && grep -q '^All operations completed A-OK!$' "$work/$name.log"; then
+		echo "ok $n $name # $OPS operations in ${secs}s"
+		pass=$((pass + 1))
+	else
+		echo "# $name: exit status $rc after ${secs}s; fsx said:"
+		tail -n 60 "$work/$name.log" | sed 's/^/#   /'
+		for f in "$work/$name"/*; do
+			[ -f "$f" ] || continue
+			echo "# $f (last 40 lines):"
+			tail -n 40 "$f" | sed 's/^/#   /'
+		done
+		echo "not ok $n $name # exit status $rc"
+		fail=$((fail + 1))
+	fi
+done
+
+echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+[ "$fail" = 0 ]
