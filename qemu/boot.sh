@@ -219,7 +219,7 @@ if [ "$mode" = check ] && ! tr -d '\r' <"$tap" | tail -n 1 | grep -qE '^[0-9]+ p
 	[ "$rc" != 0 ] || rc=1
 fi
 
-splats=$(tr -d '\r' <"$console" | grep -aE -f <(grep -vE '^(#|$)' "$here/splat.match") |
+splats=$(tr -d '\r' <"$console" | awk -f "$here/splat-filter.awk" | grep -aE -f <(grep -vE '^(#|$)' "$here/splat.match") |
 	grep -avE -f <(grep -vE '^(#|$)' "$here/splat.ignore" || echo '^$') || true)
 if [ -n "$splats" ]; then
 	warn "boot: kernel splat in the console log ($console):"

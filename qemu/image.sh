@@ -125,6 +125,7 @@ install -m 0755 "$here/init" "$root/init"
 install -m 0755 "$repo/tests/run_guest.sh" "$root/tests/run_guest.sh"
 install -m 0644 "$here/splat.match" "$root/tests/splat.match"
 install -m 0644 "$here/splat.ignore" "$root/tests/splat.ignore"
+install -m 0644 "$here/splat-filter.awk" "$root/tests/splat-filter.awk"
 
 if [ -f "$module" ]; then
 	install -m 0644 "$module" "$root/lib/modules/rust_shmem.ko"

@@ -11,6 +11,7 @@
 #include <linux/falloc.h>
 #include <linux/shmem_fs.h>
 #include <linux/posix_acl.h>
+#include <linux/fileattr.h>
 #include "helpers.h"
 
 /* Macro constants bindgen cannot evaluate on its own (BIT(), casts): bound as typed consts. */

@@ -33,5 +33,6 @@ bindgen "$header" -o "$out" \
 	--allowlist-function 'rust_shmem_.*' --allowlist-function 'shmem_kernel_file_setup' \
 	--allowlist-function 'posix_acl_update_mode' --allowlist-function 'set_cached_acl' \
 	--allowlist-function 'posix_acl_create' --allowlist-function 'posix_acl_chmod' \
+	--allowlist-function 'fileattr_fill_flags' --allowlist-function 'vfs_parse_monolithic_sep' \
 	--allowlist-var 'fs_param_.*' --allowlist-var 'RUST_SHMEM_.*' \
 	-- "$@" -DMODULE -I"$(dirname "$header")"

@@ -10,6 +10,8 @@
 #include <linux/pagemap.h>
 #include <linux/posix_acl.h>
 #include <linux/highmem.h>
+#include <linux/fileattr.h>
+#include <linux/sched/signal.h>
 #include <linux/uio.h>
 #include <linux/security.h>
 
@@ -96,6 +98,29 @@ struct folio *rust_shmem_folio_create_locked(struct address_space *mapping, unsi
 bool rust_shmem_folio_test_uptodate(struct folio *folio)
 {
 	return folio_test_uptodate(folio);
+}
+
+/* A folio preallocated earlier becomes zeroed data (shmem_get_folio_gfp's "clear:"). */
+void rust_shmem_folio_zero_mark_uptodate(struct folio *folio)
+{
+	folio_zero_range(folio, 0, folio_size(folio));
+	flush_dcache_folio(folio);
+	folio_mark_uptodate(folio);
+}
+
+bool rust_shmem_fileattr_has_fsx(const struct file_kattr *fa)
+{
+	return fileattr_has_fsx(fa);
+}
+
+u32 rust_shmem_fileattr_flags(const struct file_kattr *fa)
+{
+	return fa->flags;
+}
+
+bool rust_shmem_fatal_signal_pending(void)
+{
+	return fatal_signal_pending(current);
 }
 
 bool rust_shmem_folio_test_dirty(struct folio *folio)

@@ -36,6 +36,11 @@ struct folio *rust_shmem_folio_lookup(struct address_space *mapping, unsigned lo
 struct folio *rust_shmem_folio_create_locked(struct address_space *mapping, unsigned long index);
 bool rust_shmem_folio_test_uptodate(struct folio *folio);
 bool rust_shmem_folio_test_dirty(struct folio *folio);
+void rust_shmem_folio_zero_mark_uptodate(struct folio *folio);
+bool rust_shmem_fatal_signal_pending(void);
+struct file_kattr;
+bool rust_shmem_fileattr_has_fsx(const struct file_kattr *fa);
+u32 rust_shmem_fileattr_flags(const struct file_kattr *fa);
 long rust_shmem_folio_nr_pages(struct folio *folio);
 void rust_shmem_folio_put(struct folio *folio);
 size_t rust_shmem_copy_folio_to_iter(struct folio *folio, size_t offset, size_t bytes,

@@ -48,8 +48,7 @@ unsafe extern "C" fn read_iter(iocb: *mut bindings::kiocb, iter: *mut bindings::
         if unsafe { (*iocb).ki_flags } & bindings::RUST_SHMEM_IOCB_NOWAIT != 0 {
             continue;
         }
-        // SAFETY: Process context, no locks held.
-        unsafe { bindings::rust_shmem_cond_resched() };
+        crate::vfs::cond_resched();
     }
 }
 

@@ -205,7 +205,11 @@ if [ ! -s "$work/match" ]; then
 		'lockdep' 'kmemleak' 'Call Trace' >"$work/match"
 fi
 grep -vE '^(#|$)' "$SPLAT_DIR/splat.ignore" >"$work/ignore" 2>/dev/null
-dmesg >"$work/dmesg"
+if [ -f "$SPLAT_DIR/splat-filter.awk" ]; then
+	dmesg | awk -f "$SPLAT_DIR/splat-filter.awk" >"$work/dmesg"
+else
+	dmesg >"$work/dmesg"
+fi
 if [ -s "$work/ignore" ]; then
 	grep -E -f "$work/match" "$work/dmesg" | grep -vE -f "$work/ignore" >"$work/splats"
 else

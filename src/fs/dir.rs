@@ -11,13 +11,13 @@
 
 use super::{inode::new_inode, super_block::BOGO_INODE_SIZE, RustShmem};
 use crate::bindings;
-use crate::vfs::xattr::XattrVtable;
 use crate::vfs::{
     dir_ops::{rename_exchange, rename_timestamp, simple_link, simple_unlink, DirOps, DirVtable},
     fs_type::getattr,
     inode::Idmap,
     Dentry, Inode, NewInode,
 };
+use crate::vfs::{fileattr::FileAttrVtable, xattr::XattrVtable};
 use kernel::prelude::*;
 
 /// What each entry adds to its directory's size, as in tmpfs.
@@ -27,7 +27,11 @@ pub(crate) const BOGO_DIRENT_SIZE: i64 = 20;
 const SHORT_SYMLINK_LEN: usize = 128;
 
 /// Inode operations of rust_shmem directories.
-pub(crate) const DIR_INODE_OPS: bindings::inode_operations = DirVtable::<RustShmem>::OPS;
+pub(crate) const DIR_INODE_OPS: bindings::inode_operations = bindings::inode_operations {
+    fileattr_get: Some(FileAttrVtable::<RustShmem>::fileattr_get),
+    fileattr_set: Some(FileAttrVtable::<RustShmem>::fileattr_set),
+    ..DirVtable::<RustShmem>::OPS
+};
 
 /// Inode operations of symlinks whose target is kept in the inode.
 const SHORT_SYMLINK_OPS: bindings::inode_operations = bindings::inode_operations {

@@ -5,12 +5,12 @@
 use super::space;
 use super::RustShmem;
 use crate::bindings;
-use crate::vfs::xattr::XattrVtable;
 use crate::vfs::{
     aops::PageCacheVtable,
     file::{file_inode, file_modified},
     fs_type::getattr,
 };
+use crate::vfs::{fileattr::FileAttrVtable, xattr::XattrVtable};
 use kernel::{module::this_module, prelude::*};
 
 /// Page-cache operations of rust_shmem files: libfs's `ram_aops` with every new page charged
@@ -75,6 +75,8 @@ pub(crate) const FILE_INODE_OPS: bindings::inode_operations = bindings::inode_op
     getattr: Some(getattr::<RustShmem>),
     listxattr: Some(XattrVtable::<RustShmem>::listxattr),
     set_acl: Some(crate::vfs::acl::set_acl::<RustShmem>),
+    fileattr_get: Some(FileAttrVtable::<RustShmem>::fileattr_get),
+    fileattr_set: Some(FileAttrVtable::<RustShmem>::fileattr_set),
     ..pin_init::zeroed()
 };
 

@@ -2,11 +2,14 @@
 
 //! Making inodes: every kind of file gets its operations here.
 
-use super::{dir, file, xattr::Xattrs, RustShmem};
+use super::{dir, file, flags, xattr::Xattrs, RustShmem};
 use crate::bindings;
 use crate::vfs::xattr::XattrVtable;
 use crate::vfs::{acl, fs_type::getattr, inode::Idmap, Inode, NewInode, SuperBlock};
-use kernel::{prelude::*, sync::atomic::Atomic};
+use kernel::{
+    prelude::*,
+    sync::atomic::{Atomic, Relaxed},
+};
 
 /// What rust_shmem keeps per inode beyond `struct inode`.
 #[pin_data]
@@ -24,6 +27,8 @@ pub(crate) struct InodeInfo {
     /// Extended attributes.
     #[pin]
     pub(crate) xattrs: Xattrs,
+    /// `chattr` flags (`FS_*_FL`, `shmem_inode_info::fsflags`); changed under the inode lock.
+    pub(crate) fsflags: Atomic<u32>,
 }
 
 impl InodeInfo {
@@ -35,6 +40,7 @@ impl InodeInfo {
             commit_charge: Atomic::new(core::ptr::null_mut()),
             crtime: (0, 0),
             xattrs <- Xattrs::new(),
+            fsflags: Atomic::new(0),
         })
     }
 }
@@ -66,6 +72,13 @@ pub(crate) fn new_inode(
     inode.set_resident_mapping(&file::AOPS);
     inode.init_times();
     *inode.info_mut().project().crtime = inode.ctime();
+    if let Some(dir) = dir {
+        let inherited = dir.info().fsflags.load(Relaxed) & flags::INHERITED;
+        if inherited != 0 {
+            inode.as_inode().info().fsflags.store(inherited, Relaxed);
+            flags::apply(inode.as_inode(), inherited);
+        }
+    }
     match u32::from(mode) & bindings::S_IFMT {
         bindings::S_IFREG => inode.set_ops(&file::FILE_INODE_OPS, &file::FILE_OPS),
         bindings::S_IFDIR => {

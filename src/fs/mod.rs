@@ -4,6 +4,7 @@
 
 mod dir;
 pub(crate) mod file;
+mod flags;
 pub(crate) mod inode;
 pub(crate) mod options;
 mod space;
@@ -30,6 +31,7 @@ impl FileSystem for RustShmem {
     const FS_FLAGS: u32 = kernel::bindings::FS_USERNS_MOUNT | kernel::bindings::FS_ALLOW_IDMAP;
     const PARAMS: ParamTable = options::PARAMS;
     const POSIX_ACL: bool = true;
+    const COMMA_DIGIT_CONTINUES: bool = true;
     const XATTR_HANDLERS: *const *const kernel::bindings::xattr_handler =
         crate::vfs::xattr::XattrVtable::<Self>::HANDLERS.as_ptr();
 

@@ -5,8 +5,11 @@
 //! it has left, which the inode notices by comparing what it charged with what the cache holds.
 
 use super::RustShmem;
-use crate::vfs::{aops::PageCacheOps, folio::PageCache, inode::InodeGuard, Inode};
-use kernel::{current, prelude::*, sync::atomic::Relaxed};
+use crate::vfs::{
+    aops::PageCacheOps, cond_resched, fatal_signal_pending, folio::PageCache, inode::InodeGuard,
+    Inode,
+};
+use kernel::{prelude::*, sync::atomic::Relaxed};
 
 /// Gives back the pages that left `inode`'s cache since the last look.
 ///
@@ -61,7 +64,9 @@ impl PageCacheOps for RustShmem {
 
 /// Zero-filled pages for `offset..offset + len` (`shmem_fallocate` without `PUNCH_HOLE`).
 ///
-/// `ENOSPC` is decided before anything is allocated: the missing pages must all fit.
+/// New pages are kept as preallocated space; pages preallocated by an earlier call become zeroed
+/// data, as in tmpfs. A range larger than the filesystem fails up front; one that runs out of
+/// space, or a killed caller, fails with nothing of this call's new pages left behind.
 pub(crate) fn preallocate(
     locked: &InodeGuard<'_, RustShmem>,
     inode: &Inode<RustShmem>,
@@ -72,33 +77,75 @@ pub(crate) fn preallocate(
     let end = offset.checked_add(len).ok_or(EFBIG)?;
     locked.size_ok(end)?;
     let page = kernel::page::PAGE_SIZE as i64;
-    let (first, last) = ((offset / page) as u64, ((end - 1) / page) as u64);
-    let cache = PageCache::of(inode);
-    let present = |index| cache.lookup(index).is_some();
-    let missing = (first..=last).filter(|i| !present(*i)).count() as u64;
-    if missing > inode.super_block().info().free_blocks() {
+    let aligned_end = end.checked_add(page - 1).ok_or(EFBIG)?;
+    let (first, end_index) = ((offset / page) as u64, (aligned_end / page) as u64);
+    if inode
+        .super_block()
+        .info()
+        .max_blocks()
+        .is_some_and(|max| end_index - first > max)
+    {
         return Err(ENOSPC);
     }
-    for index in first..=last {
-        if current!().signal_pending() {
-            return Err(EINTR);
+    for index in first..end_index {
+        if let Err(e) = preallocate_page(inode, index) {
+            unpreallocate(locked, inode, first, index);
+            return Err(e);
         }
-        if present(index) {
-            continue;
-        }
-        RustShmem::charge(inode, 1)?;
-        let folio = cache
-            .get_or_create(index)
-            .inspect_err(|_| RustShmem::uncharge(inode, 1))?;
-        if folio.is_uptodate() {
-            // Filled by a racing fault, which charged it.
-            RustShmem::uncharge(inode, 1);
-        } else {
-            folio.mark_preallocated();
-        }
+        cond_resched();
     }
     if grow {
         locked.grow_size(end);
     }
     Ok(())
+}
+
+/// Preallocates page `index`, or turns an earlier preallocation there into data.
+fn preallocate_page(inode: &Inode<RustShmem>, index: u64) -> Result {
+    if fatal_signal_pending() {
+        return Err(EINTR);
+    }
+    let cache = PageCache::of(inode);
+    let present = cache.lookup(index).is_some();
+    if !present {
+        RustShmem::charge(inode, 1)?;
+    }
+    let folio = cache.get_or_create(index).inspect_err(|_| {
+        if !present {
+            RustShmem::uncharge(inode, 1);
+        }
+    })?;
+    match (present, folio.is_uptodate()) {
+        // Filled by a racing fault, which charged it.
+        (false, true) => RustShmem::uncharge(inode, 1),
+        (false, false) => folio.mark_preallocated(),
+        (true, false) => folio.fill_zeroes(),
+        (true, true) => {}
+    }
+    Ok(())
+}
+
+/// Drops the pages that a failed [`preallocate`] added to `first..end`: the preallocated ones,
+/// since every earlier preallocation in the range became data on the way.
+fn unpreallocate(
+    locked: &InodeGuard<'_, RustShmem>,
+    inode: &Inode<RustShmem>,
+    first: u64,
+    end: u64,
+) {
+    let cache = PageCache::of(inode);
+    let page = kernel::page::PAGE_SIZE as i64;
+    let mut run = None;
+    for index in first..=end {
+        let added = index < end && cache.lookup(index).is_some_and(|f| !f.is_uptodate());
+        match (added, run) {
+            (true, None) => run = Some(index),
+            (false, Some(start)) => {
+                locked.punch_hole(start as i64 * page, index as i64 * page - 1);
+                run = None;
+            }
+            _ => {}
+        }
+    }
+    recalc(inode);
 }

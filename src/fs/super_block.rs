@@ -121,7 +121,7 @@ impl SbInfo {
         if ino == 0 || (!limits.full_inums && ino > u64::from(u32::MAX)) {
             ino = 1;
         }
-        limits.next_ino = ino + 1;
+        limits.next_ino = ino.wrapping_add(1);
         Ok(ino)
     }
 
@@ -150,14 +150,10 @@ impl SbInfo {
         limits.used_blocks = limits.used_blocks.saturating_sub(pages);
     }
 
-    /// Pages that can still be charged (`u64::MAX` when unlimited).
-    pub(crate) fn free_blocks(&self) -> u64 {
-        let limits = self.limits.lock();
-        if limits.max_blocks == 0 {
-            u64::MAX
-        } else {
-            limits.max_blocks.saturating_sub(limits.used_blocks)
-        }
+    /// The size limit in pages, if there is one.
+    pub(crate) fn max_blocks(&self) -> Option<u64> {
+        let max = self.limits.lock().max_blocks;
+        (max != 0).then_some(max)
     }
 
     /// Applies a remount's limits under tmpfs's rules (`shmem_reconfigure`).
@@ -215,11 +211,9 @@ impl SbInfo {
             (l.max_blocks, l.max_inodes, l.full_inums, l.noswap)
         };
         if max_blocks != default_max_blocks() {
-            seq_print!(
-                m,
-                ",size={}k",
-                max_blocks * (bindings::PAGE_SIZE as u64 / 1024)
-            );
+            // tmpfs's `K()` wraps for `nr_blocks=` values near `LONG_MAX`; so does this.
+            let kib = max_blocks.wrapping_mul(bindings::PAGE_SIZE as u64 / 1024);
+            seq_print!(m, ",size={}k", kib);
         }
         if max_inodes != default_max_inodes() {
             seq_print!(m, ",nr_inodes={}", max_inodes);

@@ -280,21 +280,26 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
             (offset / page) as u64,
             (size / page + i64::from(size % page != 0)) as u64,
         );
+        // A page index times the page size can exceed `i64::MAX` only for the end of a file
+        // within a page of `MAX_LFS_FILESIZE`; clamped to the size below, which is in range.
+        let start_of = |index: u64| (index as i64).saturating_mul(page);
         let pos = if whence == bindings::SEEK_DATA {
             match cache.next_data(first, end) {
-                Some(index) => offset.max(index as i64 * page),
+                Some(index) => offset.max(start_of(index)),
                 None => return ENXIO.to_errno().into(),
             }
         } else {
             // Data runs are memory we hold, so walking one page at a time is bounded.
             let hole = (first..end).find(|i| !cache.has_data(*i)).unwrap_or(end);
-            offset.max(hole as i64 * page).min(size)
+            offset.max(start_of(hole)).min(size)
         };
         // SAFETY: The file is valid; the position was checked against the size.
         unsafe { bindings::vfs_setpos(file, pos, max) }
     }
 
-    /// `inode_operations::setattr`: libfs's, then the filesystem hears about dropped pages.
+    /// `inode_operations::setattr` (`shmem_setattr`): growing a file only moves its size, so
+    /// preallocated pages past the end survive; shrinking it, or truncating to the same size,
+    /// drops every page past the new end, and the filesystem hears about it.
     ///
     /// # Safety
     ///
@@ -304,6 +309,11 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
         dentry: *mut bindings::dentry,
         attr: *mut bindings::iattr,
     ) -> c_int {
+        // SAFETY: Forwarding our caller's arguments.
+        let ret = unsafe { bindings::setattr_prepare(idmap, dentry, attr) };
+        if ret != 0 {
+            return ret;
+        }
         // SAFETY: `dentry` is a positive dentry of ours and `attr` valid for the call.
         let (inode, resize) = unsafe {
             let resize = (*attr).ia_valid & bindings::ATTR_SIZE != 0;
@@ -312,25 +322,26 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
                 resize.then(|| (*attr).ia_size),
             )
         };
-        let old = inode.size();
-        if let Some(new) = resize.filter(|new| *new != old) {
-            if let Err(e) = T::resize(inode, old, new) {
-                return e.to_errno();
-            }
-        }
-        // SAFETY: Forwarding our caller's arguments.
-        let ret = unsafe { bindings::simple_setattr(idmap, dentry, attr) };
         if let Some(new) = resize {
-            if ret != 0 && new != old {
-                // Undo what `resize` prepared; shrinking back cannot fail.
-                let _ = T::resize(inode, new, old);
+            let old = inode.size();
+            if new != old {
+                if let Err(e) = T::resize(inode, old, new) {
+                    return e.to_errno();
+                }
             }
-            if ret == 0 {
+            if new > old {
+                // SAFETY: The VFS holds the inode lock, which serialises size changes.
+                unsafe { core::ptr::write_volatile(&raw mut (*inode.as_raw()).i_size, new) };
+            } else {
+                // SAFETY: As above; truncation runs under the inode lock.
+                unsafe { bindings::truncate_setsize(inode.as_raw(), new) };
                 T::pages_dropped(inode);
             }
         }
+        // SAFETY: Our caller's arguments; `setattr_prepare` accepted the change.
+        unsafe { bindings::setattr_copy(idmap, inode.as_raw(), attr) };
         // SAFETY: `attr` is valid for the call.
-        if ret == 0 && unsafe { (*attr).ia_valid } & bindings::ATTR_MODE != 0 {
+        if unsafe { (*attr).ia_valid } & bindings::ATTR_MODE != 0 {
             // SAFETY: Our caller's dentry, with the locks held.
             if let Err(e) = unsafe { super::acl::chmod(idmap, dentry) } {
                 return e.to_errno();

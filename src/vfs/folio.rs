@@ -67,6 +67,15 @@ impl LockedFolio {
     }
 }
 
+impl LockedFolio {
+    /// Turns a preallocated folio into zeroed data (`SGP_FALLOC` on a folio fallocated
+    /// earlier): from then on it reads, seeks and counts as written.
+    pub(crate) fn fill_zeroes(&self) {
+        // SAFETY: We hold the folio locked, as zeroing it and setting its flags require.
+        unsafe { bindings::rust_shmem_folio_zero_mark_uptodate(self.0.raw()) };
+    }
+}
+
 impl Drop for LockedFolio {
     fn drop(&mut self) {
         // SAFETY: We hold the lock; the reference is dropped right after by `FolioRef`.

@@ -43,6 +43,9 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     const POSIX_ACL: bool;
     /// The NULL-terminated extended attribute handlers (`super_block::s_xattr`).
     const XATTR_HANDLERS: *const *const bindings::xattr_handler;
+    /// Whether, in legacy `mount(2)` option strings, a comma followed by a digit continues the
+    /// value before it instead of starting a new option (tmpfs's, for `mpol=` node lists).
+    const COMMA_DIGIT_CONTINUES: bool = false;
 
     /// Mount options being collected for a mount or remount.
     type Options: Default + Send;
@@ -132,7 +135,11 @@ impl<T: FileSystem> FsRegistration<T> {
         free: Some(Self::free_fc),
         dup: None,
         parse_param: Some(Self::parse_param),
-        parse_monolithic: None,
+        parse_monolithic: if T::COMMA_DIGIT_CONTINUES {
+            Some(Self::parse_monolithic)
+        } else {
+            None
+        },
         get_tree: Some(Self::get_tree),
         reconfigure: Some(Self::reconfigure),
     };
@@ -209,6 +216,18 @@ impl<T: FileSystem> FsRegistration<T> {
 
     /// # Safety
     ///
+    /// `fs_context_operations::parse_monolithic`: `fc` is a live context of this type and
+    /// `data` null or the writable, NUL-terminated copy of `mount(2)`'s option string.
+    unsafe extern "C" fn parse_monolithic(
+        fc: *mut bindings::full::fs_context,
+        data: *mut c_void,
+    ) -> c_int {
+        // SAFETY: Per the contract; the separator keeps to the string it is given.
+        unsafe { bindings::vfs_parse_monolithic_sep(fc, data, Some(next_option_digit_lists)) }
+    }
+
+    /// # Safety
+    ///
     /// `fs_context_operations::get_tree`: `fc` is a live context of this type.
     unsafe extern "C" fn get_tree(fc: *mut bindings::full::fs_context) -> c_int {
         // SAFETY: The VFS passes a valid context of ours; `fill_super` matches the signature.
@@ -241,6 +260,9 @@ impl<T: FileSystem> FsRegistration<T> {
                 (*sb).s_blocksize = bindings::PAGE_SIZE as c_ulong;
                 (*sb).s_blocksize_bits = bindings::PAGE_SHIFT as u8;
                 (*sb).s_magic = T::MAGIC as c_ulong;
+                // A random identity per superblock, for `FS_IOC_GETFSUUID` and `f_fsid`.
+                bindings::uuid_gen(&raw mut (*sb).s_uuid);
+                (*sb).s_uuid_len = core::mem::size_of::<bindings::uuid_t>() as u8;
                 (*sb).s_op = &Self::SUPER_OPS;
                 (*sb).s_time_gran = 1;
                 (*sb).s_xattr = T::XATTR_HANDLERS;
@@ -358,6 +380,13 @@ impl<T: FileSystem> FsRegistration<T> {
                 buf.f_files = total;
                 buf.f_ffree = free;
             }
+            // SAFETY: `dentry` is on a live superblock, whose uuid is set by `fill_super`.
+            let uuid = unsafe { (*(*dentry).d_sb).s_uuid.b };
+            // `uuid_to_fsid`: the two little-endian halves xor-ed, low word first.
+            let (lo, hi) = uuid.split_at(8);
+            let fsid = u64::from_le_bytes(lo.try_into().unwrap_or_default())
+                ^ u64::from_le_bytes(hi.try_into().unwrap_or_default());
+            buf.f_fsid.val = [fsid as i32, (fsid >> 32) as i32];
             Ok(0)
         })
     }
@@ -414,5 +443,39 @@ impl<T: FileSystem> PinnedDrop for FsRegistration<T> {
         // SAFETY: The type is registered by the type invariant; unregistering fails only for a
         // type that is not registered, which cannot happen here.
         unsafe { bindings::unregister_filesystem(self.inner.get()) };
+    }
+}
+
+/// `strsep(s, ",")` for [`FileSystem::COMMA_DIGIT_CONTINUES`] (`shmem_parse_monolithic`): returns
+/// the option at `*s`, terminated at the first comma that a digit does not follow, and moves
+/// `*s` past it (to null after the last option).
+///
+/// # Safety
+///
+/// `s` must point to null or to a writable NUL-terminated string.
+unsafe extern "C" fn next_option_digit_lists(s: *mut *mut c_char) -> *mut c_char {
+    // SAFETY: `s` is valid per the contract.
+    let start = unsafe { *s };
+    if start.is_null() {
+        return start;
+    }
+    let mut p = start.cast::<u8>();
+    // SAFETY: Every read is at or before the string's NUL, which ends the loop; the only write
+    // replaces a comma inside the string.
+    unsafe {
+        loop {
+            match *p {
+                0 => {
+                    *s = core::ptr::null_mut();
+                    return start;
+                }
+                b',' if !(*p.add(1)).is_ascii_digit() => {
+                    *p = 0;
+                    *s = p.add(1).cast();
+                    return start;
+                }
+                _ => p = p.add(1),
+            }
+        }
     }
 }

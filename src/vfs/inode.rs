@@ -168,6 +168,12 @@ impl<T: FileSystem> Inode<T> {
         unsafe { bindings::inode_set_ctime_current(self.as_raw()) };
     }
 
+    /// Sets the `S_*` flags in `mask` to those in `flags` (`inode_set_flags`).
+    pub(crate) fn set_flags(&self, flags: u32, mask: u32) {
+        // SAFETY: The inode is valid; `inode_set_flags` updates `i_flags` atomically.
+        unsafe { bindings::inode_set_flags(self.as_raw(), flags, mask) };
+    }
+
     /// Adds a link (a new subdirectory's `..`).
     pub(crate) fn inc_nlink(&self) {
         // SAFETY: The inode is valid; the VFS holds the directory lock in every caller.

@@ -12,6 +12,7 @@ pub(crate) mod aops;
 pub(crate) mod dentry;
 pub(crate) mod dir_ops;
 pub(crate) mod file;
+pub(crate) mod fileattr;
 pub(crate) mod folio;
 pub(crate) mod fs_context;
 pub(crate) mod fs_type;
@@ -28,3 +29,19 @@ pub(crate) use fs_context::FsContext;
 pub(crate) use fs_type::{FileSystem, FsRegistration};
 pub(crate) use inode::{Inode, Kgid, Kuid, NewInode};
 pub(crate) use super_block::SuperBlock;
+
+/// Gives the CPU away if a reschedule is due, in long loops of process-context work.
+///
+/// Like [`kernel::task::might_sleep`], it must not be called in atomic context; doing so is a
+/// reported bug (`DEBUG_ATOMIC_SLEEP`), not memory unsafety.
+pub(crate) fn cond_resched() {
+    // SAFETY: `cond_resched` has no preconditions beyond a sleepable context (see above).
+    unsafe { crate::bindings::rust_shmem_cond_resched() };
+}
+
+/// Whether the current task has been killed: long kernel work stops for that, but not for other
+/// signals, which would make it restart forever (`fatal_signal_pending`).
+pub(crate) fn fatal_signal_pending() -> bool {
+    // SAFETY: Reads the current task's pending signals; no preconditions.
+    unsafe { crate::bindings::rust_shmem_fatal_signal_pending() }
+}
