@@ -101,7 +101,8 @@ tests: kernel
 # Third-party suites (tests/suites/): the programs, which qemu/deps.sh installs with cargo, and their
 # guest runners, which become /tests/bin entries like the kselftests.
 SUITE_BINS := pjdfstest:/usr/bin/pjdfstest fsx:/usr/bin/fsx \
-	$(CURDIR)/tests/suites/pjdfstest.sh:/tests/bin/pjdfstest $(CURDIR)/tests/suites/fsx.sh:/tests/bin/fsx
+	$(CURDIR)/tests/suites/pjdfstest.sh:/tests/bin/pjdfstest $(CURDIR)/tests/suites/fsx.sh:/tests/bin/fsx \
+	stress-ng:/usr/bin/stress-ng $(CURDIR)/tests/suites/stress.sh:/tests/bin/stress
 
 image: module consumer tests
 	$(Q)qemu/image.sh -m $(CURDIR)/rust_shmem.ko -t $(BUILD)/tests \

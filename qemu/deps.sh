@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 installed=()
 
 apt_pkgs=(clang-19 lld-19 llvm-19 libclang-19-dev flex bison bc libelf-dev libssl-dev cpio
-	  qemu-system-x86 busybox-static make gcc libc6-dev xz-utils python3 kmod)
+	  qemu-system-x86 busybox-static make gcc libc6-dev xz-utils python3 kmod stress-ng)
 missing=()
 for p in "${apt_pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,0 +1,116 @@
+#!/bin/sh
+# stress-ng (Debian's, installed by qemu/deps.sh, carried into the image as /usr/bin/stress-ng) with
+# its filesystem, mmap and shared-memory stressors all at once, with --verify, --temp-path on a
+# fresh rust_shmem mount and /dev/shm on rust_shmem; then the same run on tmpfs as the control.
+# Guest runner entry (installed as /tests/bin/stress by the top-level Makefile); busybox sh.
+#
+# A run passes when stress-ng reports "successful run completed" and exits 0: a stressor that
+# finds wrong data (--verify), fails a call it should not, or dies makes stress-ng exit non-zero.
+# The rust_shmem run is the test; the tmpfs run shows the guest can run the set at all (it is
+# reported, and a stressor failing on both is a guest limitation, printed as such).
+#
+# Environment: RS_STRESS_SECS (seconds per run, default 20), RS_STRESS_WORKERS (workers per
+# stressor, default 1). From the host, e.g.
+#   make check TESTS=stress RUST_SHMEM_APPEND='RS_STRESS_SECS=300'
+# rs-test-timeout: 1800
+
+SNG=${RS_STRESS_NG:-stress-ng}
+SECS=${RS_STRESS_SECS:-20}
+N=${RS_STRESS_WORKERS:-1}
+base=/mnt/stress
+work=$(mktemp -d /tmp/stress.XXXXXX) || exit 2
+shm_was=$(awk '$2 == "/dev/shm" { print $3 }' /proc/mounts)
+
+cleanup() {
+	grep -q " $base " /proc/mounts && umount "$base"
+	if [ "$(awk '$2 == "/dev/shm" { print $3 }' /proc/mounts)" != "$shm_was" ]; then
+		umount /dev/shm
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "TAP version 13"
+if ! command -v "$SNG" >/dev/null; then
+	echo "1..0 # SKIP $SNG is not in the image (qemu/deps.sh installs it, the Makefile adds it)"
+	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0"
+	exit 4
+fi
+echo "1..2"
+echo "# $("$SNG" --version), $SECS s per run, $N worker(s) per stressor"
+
+# Sizes fit a 2 GiB guest: every file-writing stressor gets 16 MiB instead of stress-ng's 1 GiB
+# (copy-file: its minimum, 128 MiB).
+stressors="--shm $N --shm-bytes 4M --dev-shm $N --mmap $N --mmap-file --mmap-bytes 16M
+	--hdd $N --hdd-bytes 16M --iomix $N --iomix-bytes 16M --fallocate $N --fallocate-bytes 16M
+	--fpunch $N --seek $N --seek-size 16M --copy-file $N --copy-file-bytes 128M --dir $N
+	--rename $N --link $N --symlink $N --xattr $N --chmod $N --utime $N --msync $N
+	--msync-bytes 16M --sendfile $N --splice $N --readahead $N --readahead-bytes 16M --fstat $N
+	--getdent $N --filename $N --madvise $N --mremap $N --sync-file $N --sync-file-bytes 16M
+	--inode-flags $N --file-ioctl $N --flock $N --lockf $N --fcntl $N"
+
+# Runs the stressors with --temp-path and /dev/shm both on a fresh mount of type $1; output in
+# $work/$1.out; status 0 when the run completed successfully.
+run_on() {
+	fs=$1
+	mkdir -p "$base"
+	mount -t "$fs" -o mode=1777 "stress_$fs" "$base" || return 1
+	# /dev/shm of the type under test for --shm and --dev-shm (init mounted rust_shmem there).
+	if [ "$fs" != "$shm_was" ]; then
+		mount -t "$fs" -o mode=1777 "shm_$fs" /dev/shm || return 1
+	fi
+	start=$(date +%s)
+	# shellcheck disable=SC2086 # the stressor list is split into words on purpose
+	"$SNG" --temp-path "$base" --verify --timeout "${SECS}s" --metrics-brief \
+		$stressors >"$work/$fs.out" 2>&1
+	rc=$?
+	echo "# $fs: stress-ng exit status $rc after $(($(date +%s) - start)) s"
+	if [ "$fs" != "$shm_was" ]; then
+		umount /dev/shm
+	fi
+	umount "$base"
+	if [ "$rc" != 0 ]; then
+		echo "# $fs: last lines of stress-ng's output:"
+		tail -n 15 "$work/$fs.out" | sed 's/^/#   /'
+	fi
+	[ "$rc" = 0 ] && grep -q 'successful run completed' "$work/$fs.out"
+}
+
+pass=0
+fail=0
+run_on tmpfs
+tmpfs_ok=$?
+run_on rust_shmem
+ours_ok=$?
+# The bogo-op counts of both runs, side by side (not a measure of speed under TCG).
+echo "# stressor, bogo ops on rust_shmem / tmpfs:"
+awk '/ metrc: .* [0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+$/ {
+	print FILENAME, $4, $5 }' "$work/rust_shmem.out" "$work/tmpfs.out" |
+	awk '{ n = split($1, p, "/"); fs = p[n]; sub(/\.out$/, "", fs); ops[$2, fs] = $3; names[$2] = 1 }
+	END { for (s in names) printf "#   %-12s %10s / %s\n", s, ops[s, "rust_shmem"], ops[s, "tmpfs"] }' |
+	sort
+
+for fs in rust_shmem tmpfs; do
+	if grep -qE ' (fail|error):|FAILED|[Ff]ailed' "$work/$fs.out"; then
+		echo "# $fs: stress-ng reported:"
+		grep -E ' (fail|error):|FAILED|[Ff]ailed' "$work/$fs.out" | head -n 30 | sed 's/^/#   /'
+	fi
+done
+
+if [ "$ours_ok" = 0 ]; then
+	echo "ok 1 stress-ng on rust_shmem"
+	pass=$((pass + 1))
+else
+	[ "$tmpfs_ok" = 0 ] || echo "# (the tmpfs control failed too: see above)"
+	echo "not ok 1 stress-ng on rust_shmem"
+	fail=$((fail + 1))
+fi
+if [ "$tmpfs_ok" = 0 ]; then
+	echo "ok 2 stress-ng on tmpfs (control)"
+	pass=$((pass + 1))
+else
+	echo "not ok 2 stress-ng on tmpfs (control): the guest cannot run this stressor set"
+	fail=$((fail + 1))
+fi
+echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+[ "$fail" = 0 ]
