@@ -36,7 +36,7 @@
 
 #define MODULE_NAME		"rust_shmem"
 #define DEFAULT_KO		"/lib/modules/rust_shmem.ko"
-#define CYCLES			20
+#define CYCLES			100
 
 static const char *ko_path(void)
 {
@@ -259,6 +259,27 @@ out_free:
 	return ret;
 }
 
+/* A shared mapping of /dev/rust_shmem_zero, written and read back; the device is closed. */
+static char *map_zero(size_t size, uint64_t salt)
+{
+	char *map;
+	int fd;
+
+	fd = open("/dev/rust_shmem_zero", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return NULL;
+	fill_pattern(map, size, 0, salt);
+	if (check_pattern(map, size, 0, salt) != -1) {
+		munmap(map, size);
+		return NULL;
+	}
+	return map;
+}
+
 TEST_F(lifecycle, starts_loaded_and_unused)
 {
 	int rc = module_refcount();
@@ -358,6 +379,25 @@ TEST_F(lifecycle, busy_while_only_a_mapping_remains)
 	EXPECT_EQ(0, kmsg_problems(_metadata, self->kmsg));
 }
 
+TEST_F(lifecycle, busy_while_a_zero_device_mapping_remains)
+{
+	const size_t size = 16 * 4096;
+	char *map;
+
+	ASSERT_EQ(0, ensure_loaded());
+	ASSERT_EQ(0, wait_refcount(0));
+	map = map_zero(size, 0x5e1);
+	ASSERT_NE(NULL, map);
+	EXPECT_LT(0, module_refcount());
+	EXPECT_EQ(-EWOULDBLOCK, unload_module());
+	EXPECT_EQ(-1, check_pattern(map, size, 0, 0x5e1));
+	ASSERT_EQ(0, munmap(map, size));
+	EXPECT_EQ(0, wait_refcount(0)) {
+		TH_LOG("refcount %d after the last munmap", module_refcount());
+	}
+	EXPECT_EQ(0, kmsg_problems(_metadata, self->kmsg));
+}
+
 TEST_F(lifecycle, unload_when_unused)
 {
 	int fsfd;
@@ -400,6 +440,7 @@ TEST_F(lifecycle, reload_and_mount)
 
 TEST_F_TIMEOUT(lifecycle, load_mount_use_unload_cycles, 240)
 {
+	char *zero;
 	int i;
 
 	ASSERT_EQ(0, ensure_unloaded());
@@ -407,8 +448,12 @@ TEST_F_TIMEOUT(lifecycle, load_mount_use_unload_cycles, 240)
 		ASSERT_EQ(0, load_module()) TH_LOG("cycle %d: load", i);
 		ASSERT_EQ(0, mount_rust_shmem(self->mnt, NULL)) TH_LOG("cycle %d: mount", i);
 		ASSERT_EQ(0, use_fs(self->mnt, 1 << 20, i)) TH_LOG("cycle %d: use", i);
+		zero = map_zero(1 << 20, i);
+		ASSERT_NE(NULL, zero) TH_LOG("cycle %d: /dev/rust_shmem_zero mapping", i);
 		ASSERT_EQ(-EWOULDBLOCK, unload_module()) TH_LOG("cycle %d: unload while mounted", i);
 		ASSERT_EQ(0, umount(self->mnt)) TH_LOG("cycle %d: umount", i);
+		ASSERT_EQ(-EWOULDBLOCK, unload_module()) TH_LOG("cycle %d: unload while mapped", i);
+		ASSERT_EQ(0, munmap(zero, 1 << 20)) TH_LOG("cycle %d: munmap", i);
 		ASSERT_EQ(0, wait_refcount(0)) TH_LOG("cycle %d: refcount", i);
 		ASSERT_EQ(0, unload_module()) TH_LOG("cycle %d: unload", i);
 		ASSERT_EQ(0, proc_filesystems_has(MODULE_NAME)) TH_LOG("cycle %d: still registered", i);
