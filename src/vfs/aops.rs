@@ -328,6 +328,12 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
             if ret == 0 {
                 T::pages_dropped(inode);
             }
+            if ret == 0 && new != old {
+                // A size change sets mtime and ctime (`shmem_setattr`), also for truncate(2),
+                // which, unlike ftruncate(2), asks for no time update. `touch_dir` sets both; the
+                // VFS holds the inode lock.
+                inode.touch_dir();
+            }
         }
         // SAFETY: `attr` is valid for the call.
         if ret == 0 && unsafe { (*attr).ia_valid } & bindings::ATTR_MODE != 0 {
