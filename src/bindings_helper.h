@@ -11,6 +11,8 @@
 #include <linux/falloc.h>
 #include <linux/shmem_fs.h>
 #include <linux/posix_acl.h>
+#include <linux/pipe_fs_i.h>
+#include <linux/splice.h>
 #include "helpers.h"
 
 /* Macro constants bindgen cannot evaluate on its own (BIT(), casts): bound as typed consts. */
