@@ -104,6 +104,11 @@ run_one() {
 		</dev/null >"$work/$4.log" 2>&1
 	echo $? >"$work/$4.rc"
 	echo $(($(date +%s) - t0)) >"$work/$4.secs"
+	# On failure fsx saves the contents it expects (binary): compare them with the file's.
+	if [ -f "$work/$4/fsx.file.fsxgood" ]; then
+		echo "offset (from 1) expected actual (octal)" >"$work/$4.cmp"
+		cmp -l "$work/$4/fsx.file.fsxgood" "$mnt/fsx.file" 2>&1 | head -n 16 >>"$work/$4.cmp"
+	fi
 	umount "$mnt" || echo "umount $mnt failed" >>"$work/$4.log"
 }
 
@@ -131,13 +136,16 @@ for r in $runs; do
 		echo "ok $n $name # $ops operations in ${secs}s"
 		pass=$((pass + 1))
 	else
+		# fsx prints what went wrong (miscompare offsets, good and bad bytes, the failed call),
+		# then "LOG DUMP" and its last operations.
 		echo "# $name: exit status $rc after ${secs}s; fsx said:"
-		tail -n 60 "$work/$name.log" | sed 's/^/#   /'
-		for f in "$work/$name"/*; do
-			[ -f "$f" ] || continue
-			echo "# $f (last 40 lines):"
-			tail -n 40 "$f" | sed 's/^/#   /'
-		done
+		sed -n '1,/LOG DUMP/p' "$work/$name.log" | tail -n 30 | sed 's/^/#   /'
+		echo "#   ... the last operations:"
+		sed '1,/LOG DUMP/d' "$work/$name.log" | tail -n 40 | sed 's/^/#   /'
+		if [ -s "$work/$name.cmp" ]; then
+			echo "#   expected file (fsx's .fsxgood) against the file, first differing bytes:"
+			sed 's/^/#   /' "$work/$name.cmp"
+		fi
 		echo "not ok $n $name # exit status $rc"
 		fail=$((fail + 1))
 	fi
