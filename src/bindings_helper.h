@@ -12,6 +12,8 @@
 #include <linux/shmem_fs.h>
 #include <linux/posix_acl.h>
 #include <linux/fileattr.h>
+#include <linux/pipe_fs_i.h>
+#include <linux/splice.h>
 #include "helpers.h"
 
 /* Macro constants bindgen cannot evaluate on its own (BIT(), casts): bound as typed consts. */

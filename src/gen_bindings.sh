@@ -34,5 +34,7 @@ bindgen "$header" -o "$out" \
 	--allowlist-function 'posix_acl_update_mode' --allowlist-function 'set_cached_acl' \
 	--allowlist-function 'posix_acl_create' --allowlist-function 'posix_acl_chmod' \
 	--allowlist-function 'fileattr_fill_flags' --allowlist-function 'vfs_parse_monolithic_sep' \
+	--allowlist-type 'pipe_buffer' --allowlist-type 'pipe_buf_operations' \
+	--allowlist-function 'add_to_pipe' --allowlist-var 'nosteal_pipe_buf_ops' \
 	--allowlist-var 'fs_param_.*' --allowlist-var 'RUST_SHMEM_.*' \
 	-- "$@" -DMODULE -I"$(dirname "$header")"

@@ -159,6 +159,16 @@ unsigned long rust_shmem_folio_index(struct folio *folio)
 	return folio->index;
 }
 
+struct page *rust_shmem_folio_file_page(struct folio *folio, unsigned long index)
+{
+	return folio_file_page(folio, index);
+}
+
+struct page *rust_shmem_zero_page(void)
+{
+	return ZERO_PAGE(0);
+}
+
 void rust_shmem_posix_acl_release(struct posix_acl *acl)
 {
 	posix_acl_release(acl);

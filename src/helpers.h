@@ -49,4 +49,8 @@ void rust_shmem_file_accessed(struct file *file);
 struct inode *rust_shmem_folio_inode(struct folio *folio);
 unsigned long rust_shmem_folio_index(struct folio *folio);
 
+struct page;
+struct page *rust_shmem_folio_file_page(struct folio *folio, unsigned long index);
+struct page *rust_shmem_zero_page(void);
+
 #endif /* RUST_SHMEM_HELPERS_H */

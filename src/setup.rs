@@ -74,7 +74,7 @@ pub(crate) fn recharge(inode: &Inode<RustShmem>, size: i64) -> Result {
     };
     // SAFETY: The charge stays with the inode until `uncharge` at eviction; we only borrow it.
     let charge = ManuallyDrop::new(unsafe { FileRef::from_raw(charge) });
-    charge.truncate(size)
+    charge.set_internal_size(size)
 }
 
 /// Gives back the commit charge of an inode that is being evicted.

@@ -17,7 +17,8 @@ use kernel::{module::this_module, prelude::*};
 /// against `size=`. The mapping is unevictable, so pages stay until truncated or the inode goes.
 pub(crate) const AOPS: bindings::address_space_operations = PageCacheVtable::<RustShmem>::AOPS;
 
-/// File operations of regular files: the generic page-cache paths.
+/// File operations of regular files: the generic page-cache paths, but reads (and splice reads)
+/// that leave holes holes.
 pub(crate) const FILE_OPS: bindings::file_operations = bindings::file_operations {
     owner: this_module::<crate::RustShmemModule>().as_ptr(),
     open: Some(PageCacheVtable::<RustShmem>::open),
@@ -26,7 +27,7 @@ pub(crate) const FILE_OPS: bindings::file_operations = bindings::file_operations
     write_iter: Some(PageCacheVtable::<RustShmem>::write_iter),
     mmap_prepare: Some(bindings::generic_file_mmap_prepare),
     fsync: Some(bindings::noop_fsync),
-    splice_read: Some(bindings::filemap_splice_read),
+    splice_read: Some(crate::vfs::splice::splice_read::<RustShmem>),
     splice_write: Some(bindings::iter_file_splice_write),
     fallocate: Some(fallocate),
     ..pin_init::zeroed()

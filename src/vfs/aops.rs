@@ -337,6 +337,12 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
                 unsafe { bindings::truncate_setsize(inode.as_raw(), new) };
                 T::pages_dropped(inode);
             }
+            if new != old {
+                // A size change sets mtime and ctime (`shmem_setattr`), also for truncate(2),
+                // which, unlike ftruncate(2), asks for no time update; `setattr_copy` below
+                // still applies explicit times. `touch_dir` sets both; the VFS holds the lock.
+                inode.touch_dir();
+            }
         }
         // SAFETY: Our caller's arguments; `setattr_prepare` accepted the change.
         unsafe { bindings::setattr_copy(idmap, inode.as_raw(), attr) };

@@ -45,12 +45,33 @@ impl FileRef {
         ManuallyDrop::new(self).0.as_ptr()
     }
 
-    /// Truncates or extends the file to `size` bytes (`vfs_truncate`), with the usual checks.
-    pub(crate) fn truncate(&self, size: i64) -> Result {
-        // SAFETY: The file is live (type invariant); its path is stable while it is open.
-        to_result(unsafe {
-            bindings::vfs_truncate(&raw const (*self.0.as_ptr()).__bindgen_anon_1.f_path, size)
-        })
+    /// Truncates or extends a kernel-internal file to `size` bytes: `notify_change` under the
+    /// file's inode lock, without `vfs_truncate`'s `mnt_want_write`. Callers may hold another
+    /// filesystem's inode lock: taking the internal mount's `sb_writers` under it would order
+    /// that lock against every `splice` into our files (lockdep).
+    ///
+    /// Only for files nobody else can reach (unlinked, on an internal mount that is never
+    /// frozen), so there is no write access to take.
+    pub(crate) fn set_internal_size(&self, size: i64) -> Result {
+        let mut attr: bindings::iattr = pin_init::zeroed();
+        attr.ia_valid = bindings::ATTR_SIZE;
+        attr.ia_size = size;
+        // SAFETY: The file is live (type invariant), so are its dentry and inode; the inode lock
+        // is what `notify_change` requires, and it is released right after.
+        let ret = unsafe {
+            let dentry = (*self.0.as_ptr()).__bindgen_anon_1.f_path.dentry;
+            let inode = (*dentry).d_inode;
+            bindings::rust_shmem_inode_lock(inode);
+            let ret = bindings::notify_change(
+                &raw mut bindings::nop_mnt_idmap,
+                dentry,
+                &mut attr,
+                core::ptr::null_mut(),
+            );
+            bindings::rust_shmem_inode_unlock(inode);
+            ret
+        };
+        to_result(ret)
     }
 }
 

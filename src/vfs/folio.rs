@@ -42,6 +42,17 @@ impl FolioRef {
     }
 }
 
+impl FolioRef {
+    /// The page of the folio that holds page `index` of the file, with our folio reference
+    /// moved to it: a `put_page` on the page releases it.
+    pub(crate) fn into_page(self, index: u64) -> *mut bindings::page {
+        let folio = core::mem::ManuallyDrop::new(self);
+        // SAFETY: The folio is valid and holds page `index` of its file (the caller looked it up
+        // at that index); the reference we own stays on the folio, which the page belongs to.
+        unsafe { bindings::rust_shmem_folio_file_page(folio.raw(), index as c_ulong) }
+    }
+}
+
 impl Drop for FolioRef {
     fn drop(&mut self) {
         // SAFETY: We own one reference.

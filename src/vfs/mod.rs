@@ -21,6 +21,7 @@ pub(crate) mod inode_cache;
 pub(crate) mod misc;
 pub(crate) mod mount;
 pub(crate) mod params;
+pub(crate) mod splice;
 pub(crate) mod super_block;
 pub(crate) mod xattr;
 

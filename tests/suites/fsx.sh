@@ -11,14 +11,19 @@
 # A run passes when fsx exits 0 after all its operations (it stops at the first miscompare, wrong
 # size or failed call, and dumps its operation log, printed here).
 #
-# Environment: RS_FSX (the program, default fsx from PATH), RS_FSX_OPS (operations per run, default
-# 100000), RS_FSX_SEEDS (seeds of the rust_shmem runs, default "1 2"; the tmpfs control uses the
-# first). From the host, e.g.
+# Runs: rust_shmem with the first seed for RS_FSX_OPS operations (default 100000), rust_shmem with
+# each further seed and tmpfs with the first seed (the control: same operation sequence) for
+# RS_FSX_SHORT_OPS (default 20000). Under TCG fsx does about 750 operations a second, so the
+# defaults take a little over 3 minutes.
+#
+# Environment: RS_FSX (the program, default fsx from PATH), RS_FSX_OPS, RS_FSX_SHORT_OPS,
+# RS_FSX_SEEDS (default "1 2"). From the host, e.g.
 #   make check TESTS=fsx RUST_SHMEM_APPEND='RS_FSX_OPS=1000000 RS_FSX_SEEDS=7'
 # rs-test-timeout: 900
 
 FSX=${RS_FSX:-fsx}
 OPS=${RS_FSX_OPS:-100000}
+SHORT_OPS=${RS_FSX_SHORT_OPS:-20000}
 SEEDS=${RS_FSX_SEEDS:-1 2}
 export NO_COLOR=1
 base=/mnt/fsx
@@ -66,57 +71,81 @@ fdatasync = 1
 close_open = 1
 TOML
 
-first=
-for s in $SEEDS; do first=${first:-$s}; done
+# Runs as filesystem:seed:operations.
 runs=
-for s in $SEEDS; do runs="$runs rust_shmem:$s"; done
-runs="$runs tmpfs:$first"
+for s in $SEEDS; do
+	if [ -z "$runs" ]; then
+		first=$s
+		runs="rust_shmem:$s:$OPS"
+	else
+		runs="$runs rust_shmem:$s:$SHORT_OPS"
+	fi
+done
+runs="$runs tmpfs:$first:$SHORT_OPS"
 nruns=0
 for r in $runs; do nruns=$((nruns + 1)); done
 
-echo "# $("$FSX" --version), $OPS operations per run"
+echo "# $("$FSX" --version); runs (filesystem:seed:operations):$runs"
 echo "# config: $(sed -n 's/^\([a-z_]*\) = \([0-9]*\)$/\1=\2/p' "$work/fsx.toml" | tr '\n' ' ')"
 echo "1..$nruns"
 
-# One run: $1 = filesystem, $2 = seed, $3 = name. Leaves $work/$3.{log,rc,secs}.
+# One run: $1 = filesystem, $2 = seed, $3 = operations, $4 = name. Leaves $work/$4.{log,rc,secs}.
 run_one() {
-	mnt=$base/$3
-	mkdir -p "$mnt" "$work/$3"
+	mnt=$base/$4
+	mkdir -p "$mnt" "$work/$4"
 	if ! mount -t "$1" -o mode=0755 "fsx_$1" "$mnt"; then
-		echo "could not mount $1 on $mnt" >"$work/$3.log"
-		echo 255 >"$work/$3.rc"
-		echo 0 >"$work/$3.secs"
+		echo "could not mount $1 on $mnt" >"$work/$4.log"
+		echo 255 >"$work/$4.rc"
+		echo 0 >"$work/$4.secs"
 		return
 	fi
 	t0=$(date +%s)
-	"$FSX" -f "$work/fsx.toml" -N "$OPS" -S "$2" -P "$work/$3" "$mnt/fsx.file" \
-		</dev/null >"$work/$3.log" 2>&1
-	echo $? >"$work/$3.rc"
-	echo $(($(date +%s) - t0)) >"$work/$3.secs"
-	umount "$mnt" || echo "umount $mnt failed" >>"$work/$3.log"
+	"$FSX" -f "$work/fsx.toml" -N "$3" -S "$2" -P "$work/$4" "$mnt/fsx.file" \
+		</dev/null >"$work/$4.log" 2>&1
+	echo $? >"$work/$4.rc"
+	echo $(($(date +%s) - t0)) >"$work/$4.secs"
+	# On failure fsx saves the contents it expects (binary): compare them with the file's.
+	if [ -f "$work/$4/fsx.file.fsxgood" ]; then
+		echo "offset (from 1) expected actual (octal)" >"$work/$4.cmp"
+		cmp -l "$work/$4/fsx.file.fsxgood" "$mnt/fsx.file" 2>&1 | head -n 16 >>"$work/$4.cmp"
+	fi
+	umount "$mnt" || echo "umount $mnt failed" >>"$work/$4.log"
+}
+
+# fs:seed:ops -> fsx_fs_seed_N
+name_of() {
+	echo "$1" | awk -F: '{ print "fsx_" $1 "_seed_" $2 }'
 }
 
 for r in $runs; do
-	run_one "${r%%:*}" "${r#*:}" "fsx_${r%%:*}_seed_${r#*:}"
+	fs=${r%%:*}
+	ops=${r##*:}
+	seed=${r#*:}
+	seed=${seed%%:*}
+	run_one "$fs" "$seed" "$ops" "$(name_of "$r")"
 done
 
 n=0 pass=0 fail=0
 for r in $runs; do
-	name="fsx_${r%%:*}_seed_${r#*:}"
+	name=$(name_of "$r")
+	ops=${r##*:}
 	n=$((n + 1))
 	rc=$(cat "$work/$name.rc" 2>/dev/null || echo 255)
 	secs=$(cat "$work/$name.secs" 2>/dev/null || echo 0)
 	if [ "$rc" = 0 ] && grep -q '^All operations completed A-OK!$' "$work/$name.log"; then
-		echo "ok $n $name # $OPS operations in ${secs}s"
+		echo "ok $n $name # $ops operations in ${secs}s"
 		pass=$((pass + 1))
 	else
+		# fsx prints what went wrong (miscompare offsets, good and bad bytes, the failed call),
+		# then "LOG DUMP" and its last operations.
 		echo "# $name: exit status $rc after ${secs}s; fsx said:"
-		tail -n 60 "$work/$name.log" | sed 's/^/#   /'
-		for f in "$work/$name"/*; do
-			[ -f "$f" ] || continue
-			echo "# $f (last 40 lines):"
-			tail -n 40 "$f" | sed 's/^/#   /'
-		done
+		sed -n '1,/LOG DUMP/p' "$work/$name.log" | tail -n 30 | sed 's/^/#   /'
+		echo "#   ... the last operations:"
+		sed '1,/LOG DUMP/d' "$work/$name.log" | tail -n 40 | sed 's/^/#   /'
+		if [ -s "$work/$name.cmp" ]; then
+			echo "#   expected file (fsx's .fsxgood) against the file, first differing bytes:"
+			sed 's/^/#   /' "$work/$name.cmp"
+		fi
 		echo "not ok $n $name # exit status $rc"
 		fail=$((fail + 1))
 	fi
