@@ -65,6 +65,20 @@ run_on() {
 		$stressors >"$work/$fs.out" 2>&1
 	rc=$?
 	echo "# $fs: stress-ng exit status $rc after $(($(date +%s) - start)) s"
+	# Every worker must be gone once stress-ng returns: one left is stuck in the kernel.
+	sleep 1
+	left=$(for d in /proc/[0-9]*; do
+		[ "$(cat "$d/comm" 2>/dev/null | cut -c1-9)" = stress-ng ] && echo "${d#/proc/}"
+	done)
+	if [ -n "$left" ]; then
+		echo "# $fs: stress-ng processes left after the run:"
+		for p in $left; do
+			echo "#   $p $(cat "/proc/$p/comm") state $(awk '{ print $3 }' "/proc/$p/stat")" \
+				"wchan $(cat "/proc/$p/wchan" 2>/dev/null)"
+			sed 's/^/#     /' "/proc/$p/stack" 2>/dev/null
+		done
+		rc=99
+	fi
 	if [ "$fs" != "$shm_was" ]; then
 		umount /dev/shm
 	fi
