@@ -122,9 +122,12 @@ bench: image
 	$(Q)$(BOOT) -m bench
 
 # The whole check on the debug kernel (KASAN, KFENCE, lockdep, DEBUG_VM, kmemleak, ...): a second
-# cached kernel build; the guest is several times slower, hence the longer timeout.
+# cached kernel build; the guest is several times slower, hence the longer timeout and shorter fsx
+# runs (the plain check runs the 100k-operation one).
 check-debug:
-	$(Q)RUST_SHMEM_TIMEOUT=$${RUST_SHMEM_TIMEOUT:-3600} $(MAKE) --no-print-directory check FLAVOUR=debug
+	$(Q)RUST_SHMEM_TIMEOUT=$${RUST_SHMEM_TIMEOUT:-3600} \
+		RUST_SHMEM_APPEND="RS_FSX_OPS=30000 RS_FSX_SHORT_OPS=5000 $${RUST_SHMEM_APPEND:-}" \
+		$(MAKE) --no-print-directory check FLAVOUR=debug
 
 shell: image
 	$(Q)$(BOOT) -m shell
