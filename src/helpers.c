@@ -22,6 +22,7 @@
 #include <uapi/linux/shm.h>
 #include <linux/uidgid.h>
 #include <linux/pid.h>
+#include <linux/workqueue.h>
 
 #include <linux/rust_shmem.h>
 
@@ -332,4 +333,33 @@ int rust_shmem_find_shm_vma(unsigned long addr, unsigned long from,
 	}
 	mmap_read_unlock(mm);
 	return found;
+}
+
+/*
+ * Reaping of dead IPC namespaces' segments (src/sysv): a delayed work that calls
+ * rust_shmem_sysv_reap() and runs again while it returns true (namespaces other than the
+ * initial one are known).
+ */
+static void rust_shmem_sysv_reap_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(rust_shmem_sysv_reap_work, rust_shmem_sysv_reap_fn);
+
+static void rust_shmem_sysv_reap_fn(struct work_struct *work)
+{
+	if (rust_shmem_sysv_reap())
+		schedule_delayed_work(&rust_shmem_sysv_reap_work, HZ / 2);
+}
+
+void rust_shmem_sysv_schedule_reap(void)
+{
+	schedule_delayed_work(&rust_shmem_sysv_reap_work, HZ / 2);
+}
+
+void rust_shmem_sysv_cancel_reap(void)
+{
+	cancel_delayed_work_sync(&rust_shmem_sysv_reap_work);
+}
+
+bool rust_shmem_ipc_ns_is_initial(struct ipc_namespace *ns)
+{
+	return is_ns_init_id(&ns->ns);
 }

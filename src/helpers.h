@@ -74,6 +74,10 @@ int rust_shmem_uid_from_user(unsigned int uid, unsigned int *kuid);
 int rust_shmem_gid_from_user(unsigned int gid, unsigned int *kgid);
 struct pid *rust_shmem_current_tgid_get(void);
 unsigned long rust_shmem_rlimit_memlock(void);
+bool rust_shmem_sysv_reap(void);
+void rust_shmem_sysv_schedule_reap(void);
+void rust_shmem_sysv_cancel_reap(void);
+bool rust_shmem_ipc_ns_is_initial(struct ipc_namespace *ns);
 int rust_shmem_find_shm_vma(unsigned long addr, unsigned long from,
 			    const struct vm_operations_struct *ops, struct file *file,
 			    loff_t limit, unsigned long *start, unsigned long *end,

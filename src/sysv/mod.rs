@@ -10,10 +10,12 @@
 //! interface, `/dev/rust_shmem_sysv`.
 //!
 //! The kernel frees a namespace's segments when the namespace dies (`shm_exit_ns`). A module is
-//! not told about that, so each table holds a reference on its namespace and a namespace in
-//! which nothing but that reference is left is reaped at the next operation on the device: its
-//! segments (none can be attached: every attachment holds a namespace reference too) are
-//! destroyed then.
+//! not told about that, so each table holds a reference on its namespace, and a namespace in
+//! which nothing but that reference is left is reaped: its segments (none can be attached: every
+//! attachment holds a namespace reference too) are destroyed and the reference dropped. Reaping
+//! runs at every operation on the device and, while namespaces other than the initial one are
+//! known, every half second from a delayed work (`src/helpers.c`), so a dead namespace's
+//! segments go within about a second; until then they, and the namespace, stay allocated.
 
 pub(crate) mod attach;
 pub(crate) mod device;
@@ -293,6 +295,9 @@ impl Sysv {
 
 impl Drop for Sysv {
     fn drop(&mut self) {
+        // SAFETY: Waits for the reaping work, which cannot be queued again after this: the
+        // device is gone, so no new namespace can register.
+        unsafe { bindings::rust_shmem_sysv_cancel_reap() };
         let namespaces = core::mem::take(&mut *REGISTRY.lock());
         for ns in namespaces.iter() {
             // Breaks the segment → namespace cycles. No segment is left when the module goes
@@ -302,6 +307,44 @@ impl Drop for Sysv {
     }
 }
 
+/// Takes the namespaces nothing uses any more out of `registry`, into `dead`.
+fn take_dead(registry: &mut KVec<Arc<Namespace>>, dead: &mut KVec<Arc<Namespace>>) {
+    let mut i = 0;
+    while i < registry.len() {
+        if registry[i].ipc_ns.unused() {
+            if let Ok(ns) = registry.remove(i) {
+                // On allocation failure the namespace is dropped here, under the registry
+                // lock, which is fine: its segments are freed by `free_dead` or its drop.
+                let _ = dead.push(ns, GFP_KERNEL);
+            }
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// Destroys the segments of dead namespaces (`shm_exit_ns`) and lets the namespaces go.
+fn free_dead(dead: KVec<Arc<Namespace>>) {
+    for ns in dead.iter() {
+        let segments = ns.table.lock().ids.drain();
+        drop(segments);
+    }
+}
+
+/// Reaps dead namespaces; called by the reaping work. Returns whether namespaces other than the
+/// initial one remain (the work then runs again).
+#[no_mangle]
+pub(crate) extern "C" fn rust_shmem_sysv_reap() -> bool {
+    let mut dead = KVec::new();
+    let more = {
+        let mut registry = REGISTRY.lock();
+        take_dead(&mut registry, &mut dead);
+        registry.iter().any(|ns| !ns.ipc_ns.is_initial())
+    };
+    free_dead(dead);
+    more
+}
+
 impl Namespace {
     /// The caller's namespace's segments; reaps the namespaces nothing uses any more.
     pub(crate) fn current() -> Result<Arc<Self>> {
@@ -309,21 +352,11 @@ impl Namespace {
         let mut dead = KVec::new();
         let found = {
             let mut registry = REGISTRY.lock();
-            let mut i = 0;
-            while i < registry.len() {
-                if registry[i].ipc_ns.unused() {
-                    if let Ok(ns) = registry.remove(i) {
-                        // On failure the namespace is dropped under the lock; its segments
-                        // are freed below in either case.
-                        let _ = dead.push(ns, GFP_KERNEL);
-                    }
-                } else {
-                    i += 1;
-                }
-            }
+            take_dead(&mut registry, &mut dead);
             match registry.iter().find(|ns| ns.ipc_ns.is(&ipc_ns)) {
                 Some(ns) => ns.clone(),
                 None => {
+                    let initial = ipc_ns.is_initial();
                     let ns = Arc::pin_init(
                         pin_init!(Self {
                             ipc_ns,
@@ -332,14 +365,15 @@ impl Namespace {
                         GFP_KERNEL,
                     )?;
                     registry.push(ns.clone(), GFP_KERNEL)?;
+                    if !initial {
+                        // SAFETY: Queues the reaping work; `Sysv::drop` cancels it.
+                        unsafe { bindings::rust_shmem_sysv_schedule_reap() };
+                    }
                     ns
                 }
             }
         };
-        for ns in dead.iter() {
-            let segments = ns.table.lock().ids.drain();
-            drop(segments);
-        }
+        free_dead(dead);
         Ok(found)
     }
 

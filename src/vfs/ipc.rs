@@ -40,6 +40,12 @@ impl IpcNs {
         unsafe { bindings::rust_shmem_ipc_ns_unused(self.0.as_ptr()) }
     }
 
+    /// The initial IPC namespace, which never dies.
+    pub(crate) fn is_initial(&self) -> bool {
+        // SAFETY: The namespace is live by the type invariant.
+        unsafe { bindings::rust_shmem_ipc_ns_is_initial(self.0.as_ptr()) }
+    }
+
     /// `ns_capable(ns->user_ns, cap)` for the calling task.
     pub(crate) fn capable(&self, cap: u32) -> bool {
         // SAFETY: The namespace is live by the type invariant.
