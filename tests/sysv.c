@@ -366,12 +366,21 @@ static void group_child(const struct sysv_ops *ops, int id)
 
 static void owner_child(const struct sysv_ops *ops, int id)
 {
-	struct rlimit none = { 0, 0 };
+	struct rlimit none = { 0, 0 }, one_page = { PAGE, PAGE };
 	void *p = ops->at(id, NULL, 0);
+	int two;
 
 	want("owner rw", p != (void *)-1, 1);
 	if (p != (void *)-1)
 		want("owner dt", ops->dt(p), 0);
+	setrlimit(RLIMIT_MEMLOCK, &one_page);
+	two = ops->get(IPC_PRIVATE, 2 * PAGE, IPC_CREAT | 0600);
+	want("owner creates", two >= 0, 1);
+	WANT_ERR("SHM_LOCK over rlimit", ops->ctl(two, SHM_LOCK, NULL), ENOMEM);
+	WANT_ERR("SHM_LOCK within rlimit", ops->ctl(id, SHM_LOCK, NULL), 0);
+	want("locked by owner", stat_of(ops, id).shm_perm.mode, 02600);
+	WANT_ERR("owner SHM_UNLOCK first", ops->ctl(id, SHM_UNLOCK, NULL), 0);
+	WANT_ERR("rmid own", ops->ctl(two, IPC_RMID, NULL), 0);
 	setrlimit(RLIMIT_MEMLOCK, &none);
 	WANT_ERR("owner SHM_LOCK no rlimit", ops->ctl(id, SHM_LOCK, NULL), EPERM);
 	WANT_ERR("owner SHM_UNLOCK", ops->ctl(id, SHM_UNLOCK, NULL), 0);

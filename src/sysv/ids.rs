@@ -190,3 +190,71 @@ impl<T> IdTable<T> {
         out
     }
 }
+
+#[kunit_tests(rust_shmem_sysv_ids)]
+mod tests {
+    use super::*;
+
+    /// Adds `v` under the largest limit; the id, or -1.
+    fn add(t: &mut IdTable<u32>, v: u32) -> i32 {
+        match t.reserve(IPCMNI) {
+            Ok(res) => t.insert(res, v).unwrap_or(-1),
+            Err(_) => -1,
+        }
+    }
+
+    #[test]
+    fn ids_start_at_zero_and_cycle() {
+        let mut t = IdTable::new();
+        assert_eq!(add(&mut t, 10), 0);
+        assert_eq!(add(&mut t, 11), 1);
+        assert_eq!(t.remove(0), Some(10));
+        // Cyclic: slot 0 is not reused before the cycle comes round.
+        assert_eq!(add(&mut t, 12), 2);
+        assert!(t.get_mut(0).is_err());
+        assert_eq!(t.get_mut(2).map(|s| s.value).ok(), Some(12));
+        assert_eq!(t.in_use(), 2);
+        assert_eq!(t.max_idx(), 2);
+    }
+
+    #[test]
+    fn wrapping_bumps_the_sequence() {
+        let mut t = IdTable::new();
+        for i in 0..64 {
+            let id = add(&mut t, i);
+            assert_eq!(id, i as i32);
+            assert!(t.remove(id_to_idx(id)).is_some());
+        }
+        assert_eq!(t.max_idx(), -1);
+        // Slot 0 again, with sequence number 1: the old id 0 is stale.
+        let id = add(&mut t, 99);
+        assert_eq!(id, IPCMNI as i32);
+        assert!(t.get_mut(0).is_err());
+        assert_eq!(t.get_mut(id).map(|s| s.seq).ok(), Some(1));
+        assert_eq!(t.slot_mut(0).map(|s| s.value), Some(99));
+    }
+
+    #[test]
+    fn the_cycle_grows_with_use() {
+        let mut t = IdTable::new();
+        for i in 0..64 {
+            assert_eq!(add(&mut t, i), i as i32);
+        }
+        // 64 in use: slots below 96 are cycled through.
+        assert_eq!(add(&mut t, 64), 64);
+        assert_eq!(t.max_idx(), 64);
+    }
+
+    #[test]
+    fn limits_and_bad_ids() {
+        let mut t = IdTable::new();
+        assert!(t.reserve(0).is_err());
+        assert_eq!(t.reserve(1).and_then(|r| t.insert(r, 1)).ok(), Some(0));
+        assert!(t.reserve(1).is_err());
+        assert!(t.get_mut(-1).is_err());
+        assert!(t.get_mut(1).is_err());
+        assert_eq!(build_id(5, 3), 3 * IPCMNI as i32 + 5);
+        assert_eq!(t.drain().len(), 1);
+        assert_eq!(t.in_use(), 0);
+    }
+}

@@ -610,6 +610,18 @@ impl Namespace {
                         return Err(EPERM);
                     }
                 }
+                if cmd == SHM_LOCK
+                    && shm.mode & SHM_LOCKED == 0
+                    && !self.ipc_ns.capable(CAP_IPC_LOCK)
+                {
+                    // `user_shm_lock`: the segment must fit in RLIMIT_MEMLOCK. The kernel
+                    // counts all the user's locked segments against it (in ucounts, which a
+                    // module cannot reach); here each segment is checked on its own.
+                    let limit = cred::rlimit_memlock();
+                    if limit != u64::MAX && shm.pages() > limit >> bindings::PAGE_SHIFT {
+                        return Err(ENOMEM);
+                    }
+                }
                 // rust_shmem's pages are unevictable already: locking only sets the flag.
                 if cmd == SHM_LOCK {
                     shm.mode |= SHM_LOCKED;
