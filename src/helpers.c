@@ -363,3 +363,8 @@ bool rust_shmem_ipc_ns_is_initial(struct ipc_namespace *ns)
 {
 	return is_ns_init_id(&ns->ns);
 }
+
+bool rust_shmem_pid_has_tgid_task(struct pid *pid)
+{
+	return pid_has_task(pid, PIDTYPE_TGID);
+}

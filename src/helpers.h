@@ -78,6 +78,7 @@ bool rust_shmem_sysv_reap(void);
 void rust_shmem_sysv_schedule_reap(void);
 void rust_shmem_sysv_cancel_reap(void);
 bool rust_shmem_ipc_ns_is_initial(struct ipc_namespace *ns);
+bool rust_shmem_pid_has_tgid_task(struct pid *pid);
 int rust_shmem_find_shm_vma(unsigned long addr, unsigned long from,
 			    const struct vm_operations_struct *ops, struct file *file,
 			    loff_t limit, unsigned long *start, unsigned long *end,

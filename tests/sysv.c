@@ -611,6 +611,50 @@ static void sc_limits(const struct sysv_ops *ops)
 	set_limit(ops, "shmmni", shmmni);
 }
 
+/* A child that creates segment @key and exits. */
+static void create_and_exit(const struct sysv_ops *ops, int key)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0)
+		_exit(ops->get(key, PAGE, IPC_CREAT | 0600) < 0);
+	want("creator status", wait_child(pid), 0);
+}
+
+static void sc_rmid_forced(const struct sysv_ops *ops)
+{
+	unsigned long old = set_limit(ops, "shm_rmid_forced", 0);
+	int orphan, mine, id;
+	char *p;
+
+	/* off: a segment outlives its creator */
+	create_and_exit(ops, KEY);
+	orphan = CALL("outlives creator", ops->get(KEY, 0, 0));
+	/* switched on: orphans without attachments go */
+	set_limit(ops, "shm_rmid_forced", 1);
+	WANT_ERR("orphan destroyed", ops->ctl(orphan, IPC_STAT, &(struct shmid_ds){}), EINVAL);
+	/* on: the creator's exit takes its unattached segments */
+	create_and_exit(ops, KEY + 1);
+	WANT_ERR("gone with creator", ops->get(KEY + 1, 0, 0), ENOENT);
+	/* on: a live creator's unattached segment stays; the last detach takes it */
+	mine = CALL("mine", ops->get(IPC_PRIVATE, PAGE, IPC_CREAT | 0600));
+	WANT_ERR("mine stays", ops->ctl(mine, IPC_STAT, &(struct shmid_ds){}), 0);
+	p = attach(ops, "at", mine, NULL, 0, PAGE);
+	if (p != (void *)-1)
+		CALL("dt", ops->dt(p));
+	WANT_ERR("gone with last detach", ops->ctl(mine, IPC_STAT, &(struct shmid_ds){}), EINVAL);
+	/* an attached segment of a creator that exited lives until its last detach */
+	id = CALL("attached", ops->get(IPC_PRIVATE, PAGE, IPC_CREAT | 0600));
+	p = attach(ops, "at 2", id, NULL, 0, PAGE);
+	rec_shm_info(ops, "forced");
+	if (p != (void *)-1)
+		CALL("dt 2", ops->dt(p));
+	WANT_ERR("gone after detach", ops->ctl(id, IPC_STAT, &(struct shmid_ds){}), EINVAL);
+	set_limit(ops, "shm_rmid_forced", old);
+}
+
 static void sc_stale_ids(const struct sysv_ops *ops)
 {
 	struct shmid_ds ds;
@@ -699,6 +743,7 @@ TEST_F(sysv, rmid) { compare(_metadata, sc_rmid, variant->ops); }
 TEST_F(sysv, ipc_set) { compare(_metadata, sc_ipc_set, variant->ops); }
 TEST_F(sysv, attach_flags) { compare(_metadata, sc_attach_flags, variant->ops); }
 TEST_F(sysv, limits) { compare(_metadata, sc_limits, variant->ops); }
+TEST_F(sysv, shm_rmid_forced) { compare(_metadata, sc_rmid_forced, variant->ops); }
 TEST_F(sysv, stale_ids) { compare(_metadata, sc_stale_ids, variant->ops); }
 TEST_F(sysv, namespaces) { compare(_metadata, sc_namespaces, variant->ops); }
 

@@ -374,7 +374,41 @@ impl Namespace {
             }
         };
         free_dead(dead);
+        if limits::rmid_forced() {
+            found.destroy_orphans();
+        }
         Ok(found)
+    }
+
+    /// With `shm_rmid_forced`, destroys the segments nobody has attached whose creator is gone
+    /// (`exit_shm` at the creator's exit, and `shm_destroy_orphaned` when the limit is set).
+    /// A module is not told of exits: this runs at each operation instead, so the segment goes
+    /// at the next operation on the device rather than at the exit. The creator is the thread
+    /// group here, the creating thread in the kernel.
+    fn destroy_orphans(&self) {
+        let mut gone = KVec::new();
+        {
+            let mut table = self.table.lock();
+            let orphans = table
+                .ids
+                .iter()
+                .filter(|(_, shm)| shm.nattch == 0 && !shm.cpid.as_ref().is_some_and(PidRef::alive))
+                .map(|(id, _)| id);
+            let mut ids = KVec::new();
+            for id in orphans {
+                // Without memory, the rest wait for the next operation.
+                if ids.push(id, GFP_KERNEL).is_err() {
+                    break;
+                }
+            }
+            for &id in ids.iter() {
+                if let Some(shm) = table.destroy(id) {
+                    // Without memory the segment is dropped under the lock; harmless.
+                    let _ = gone.push(shm, GFP_KERNEL);
+                }
+            }
+        }
+        drop(gone);
     }
 
     /// `shmget`.

@@ -90,6 +90,12 @@ impl PidRef {
         NonNull::new(pid).map(Self)
     }
 
+    /// A live thread group still has this id.
+    pub(crate) fn alive(&self) -> bool {
+        // SAFETY: The pid is live by the type invariant.
+        unsafe { bindings::rust_shmem_pid_has_tgid_task(self.0.as_ptr()) }
+    }
+
     /// The number of the pid in the caller's pid namespace (`pid_vnr`), 0 if it has none there.
     pub(crate) fn vnr(&self) -> i32 {
         // SAFETY: The pid is live by the type invariant.
