@@ -877,4 +877,69 @@ TEST(listing)
 	free(ours);
 }
 
+/*
+ * Several processes create, attach, touch, fork, detach and remove segments under shared keys
+ * at once; afterwards nothing is left and the kernel log is clean (checked by the runner).
+ */
+TEST(concurrent_churn)
+{
+	const int workers = 4, rounds = 300;
+	struct shm_info info;
+	int w, status, failures = 0;
+
+	ASSERT_EQ(0, unshare(CLONE_NEWIPC));
+	for (w = 0; w < workers; w++) {
+		fflush(NULL);
+		if (fork() == 0) {
+			int r, bad = 0;
+
+			srand(w + 1);
+			for (r = 0; r < rounds; r++) {
+				int id = rs_shmget(KEY + rand() % 3, 2 * PAGE, IPC_CREAT | 0600);
+				struct shmid_ds ds;
+				char *p;
+
+				if (id < 0)
+					continue;	/* removed under our feet */
+				p = rs_shmat(id, NULL, rand() % 2 ? SHM_RDONLY : 0);
+				if (p == (void *)-1) {
+					bad += errno != EINVAL && errno != EIDRM;
+					continue;
+				}
+				(void)*(volatile char *)p;
+				if (r % 16 == 0) {
+					pid_t pid = fork();
+
+					if (pid == 0)
+						_exit(0);
+					waitpid(pid, NULL, 0);
+				}
+				if (rs_shmctl(id, IPC_STAT, &ds) == 0 && ds.shm_nattch < 1)
+					bad++;
+				if (rand() % 2)
+					rs_shmctl(id, IPC_RMID, NULL);
+				bad += rs_shmdt(p) != 0;
+			}
+			_exit(bad ? 1 : 0);
+		}
+	}
+	for (w = 0; w < workers; w++) {
+		if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+			failures++;
+	}
+	EXPECT_EQ(0, failures);
+	for (w = 0; w < 3; w++) {
+		int id = rs_shmget(KEY + w, 0, 0);
+
+		if (id >= 0) {
+			EXPECT_EQ(0UL, stat_of(&rust_ops, id).shm_nattch);
+			EXPECT_EQ(0, rs_shmctl(id, IPC_RMID, NULL));
+		}
+	}
+	memset(&info, 0, sizeof(info));
+	EXPECT_EQ(0, rs_shmctl(0, SHM_INFO, (struct shmid_ds *)&info));
+	EXPECT_EQ(0, info.used_ids);
+	EXPECT_EQ(0UL, info.shm_tot);
+}
+
 TEST_HARNESS_MAIN
