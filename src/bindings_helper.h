@@ -14,7 +14,6 @@
 #include <linux/fileattr.h>
 #include <linux/pipe_fs_i.h>
 #include <linux/splice.h>
-
 #include <linux/shm.h>
 #include <linux/ipc_namespace.h>
 #include "helpers.h"
