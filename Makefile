@@ -9,6 +9,8 @@
 #   make consumer  build tests/consumer's rust_shmem_consumer.ko against rust_shmem's exports
 #   make lint      build with clippy and -Dwarnings (C: -Werror), and rustfmt --check the crate
 #   make tests     build the kselftests and the demo into build/tests (tests/Makefile)
+#   make tools     build tools/'s LD_PRELOAD shim build/tools/librust_shmem_sysv.so (SysV calls on
+#                  /dev/rust_shmem_sysv)
 #   make image     build the initramfs build/initramfs.cpio.gz (qemu/image.sh)
 #   make run       all of the above, then boot the guest and run the shared-memory demo
 #   make check     deps, kernel, lint (which builds the module), tests, image, then boot the guest and
@@ -58,7 +60,7 @@ MODULE_FLAGS :=
 # Crate files for rustfmt: the root (rustfmt follows its `mod` declarations into src/).
 CRATE_ROOT := rust_shmem.rs
 
-.PHONY: all deps kernel module consumer lint tests image run check check-debug bench shell clean
+.PHONY: all deps kernel module consumer lint tests tools image run check check-debug bench shell clean
 all: module
 
 deps:
@@ -98,15 +100,25 @@ tests: kernel
 	$(Q)[ -f tests/Makefile ] || { echo "tests/Makefile is missing" >&2; exit 1; }
 	$(Q)$(MAKE) -s --no-print-directory -C tests KSRC=$(KSRC) KDIR="$(KDIR_SH)" OUT=$(BUILD)/tests
 
+SYSV_SHIM := $(BUILD)/tools/librust_shmem_sysv.so
+tools:
+	$(call say,TOOLS,build/tools)
+	$(Q)$(MAKE) -s --no-print-directory -C tools OUT=$(BUILD)/tools
+
 # Third-party suites (tests/suites/): the programs, which qemu/deps.sh installs with cargo, and their
 # guest runners, which become /tests/bin entries like the kselftests.
 SUITE_BINS := pjdfstest:/usr/bin/pjdfstest fsx:/usr/bin/fsx \
 	$(CURDIR)/tests/suites/pjdfstest.sh:/tests/bin/pjdfstest $(CURDIR)/tests/suites/fsx.sh:/tests/bin/fsx \
 	stress-ng:/usr/bin/stress-ng $(CURDIR)/tests/suites/stress.sh:/tests/bin/stress
 
-image: module consumer tests
+# The shim and the dynamically linked test that preloads it, with their shared libraries.
+SYSV_BINS := $(SYSV_SHIM):/usr/lib/librust_shmem_sysv.so \
+	$(BUILD)/tests/sysv_preload:/tests/bin/sysv_preload
+
+image: module consumer tests tools
 	$(Q)qemu/image.sh -m $(CURDIR)/rust_shmem.ko -t $(BUILD)/tests \
-		$(foreach k,$(CONSUMER_KO) $(EXTRA_KO),-k $(k)) $(foreach b,$(SUITE_BINS) $(HOST_BINS),-b $(b)) \
+		$(foreach k,$(CONSUMER_KO) $(EXTRA_KO),-k $(k)) \
+		$(foreach b,$(SUITE_BINS) $(SYSV_BINS) $(HOST_BINS),-b $(b)) \
 		$(BUILD)/initramfs.cpio.gz >/dev/null
 
 BOOT = qemu/boot.sh -k "$(KDIR_SH)/arch/x86/boot/bzImage" -i $(BUILD)/initramfs.cpio.gz -o $(BUILD)

@@ -3,7 +3,8 @@
 //! rust_shmem: the kernel's shared-memory filesystem (tmpfs, `mm/shmem.c`) rebuilt in Rust.
 //!
 //! Module init registers the `rust_shmem` filesystem type, mounts it internally (the `shm_mnt` of
-//! `mm/shmem.c`), publishes the setup API on that mount and registers `/dev/rust_shmem_zero`;
+//! `mm/shmem.c`), publishes the setup API on that mount and registers `/dev/rust_shmem_zero` and
+//! `/dev/rust_shmem_sysv` (System V shared memory);
 //! exit undoes it all in reverse.
 
 #[path = "src/bindings.rs"]
@@ -12,6 +13,8 @@ mod bindings;
 mod fs;
 #[path = "src/setup.rs"]
 mod setup;
+#[path = "src/sysv/mod.rs"]
+mod sysv;
 #[path = "src/vfs/mod.rs"]
 mod vfs;
 #[path = "src/zero.rs"]
@@ -34,6 +37,9 @@ module! {
 #[pin_data]
 struct RustShmemModule {
     #[pin]
+    sysv_device: MiscRegistration,
+    _sysv: sysv::Sysv,
+    #[pin]
     zero_device: MiscRegistration,
     _setup_api: SetupApi,
     internal_mount: KernMount,
@@ -55,6 +61,8 @@ impl kernel::InPlaceModule for RustShmemModule {
                 SetupApi::publish(&(*this.as_ptr()).fs_type, &(*this.as_ptr()).internal_mount)
             },
             zero_device <- zero::register(),
+            _sysv: sysv::Sysv::new(),
+            sysv_device <- sysv::device::register(),
         })
     }
 }

@@ -14,6 +14,8 @@
 #include <linux/fileattr.h>
 #include <linux/pipe_fs_i.h>
 #include <linux/splice.h>
+#include <linux/shm.h>
+#include <linux/ipc_namespace.h>
 #include "helpers.h"
 
 /* Macro constants bindgen cannot evaluate on its own (BIT(), casts): bound as typed consts. */
@@ -33,3 +35,9 @@ const fmode_t RUST_SHMEM_FMODE_CAN_ODIRECT = FMODE_CAN_ODIRECT;
 const unsigned int RUST_SHMEM_SB_POSIXACL = SB_POSIXACL;
 const int RUST_SHMEM_ACL_TYPE_ACCESS = ACL_TYPE_ACCESS;
 const int RUST_SHMEM_ACL_TYPE_DEFAULT = ACL_TYPE_DEFAULT;
+const unsigned long RUST_SHMEM_MAP_FIXED = MAP_FIXED;
+const unsigned long RUST_SHMEM_MAP_FIXED_NOREPLACE = MAP_FIXED_NOREPLACE;
+const unsigned long RUST_SHMEM_PROT_READ = PROT_READ;
+const unsigned long RUST_SHMEM_PROT_WRITE = PROT_WRITE;
+const unsigned long RUST_SHMEM_PROT_EXEC = PROT_EXEC;
+const unsigned long RUST_SHMEM_SHMLBA = SHMLBA;

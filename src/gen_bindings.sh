@@ -30,7 +30,7 @@ bindgen "$header" -o "$out" \
 	--allowlist-type 'p_log' --allowlist-type 'fc_log' --allowlist-type 'kstatfs' \
 	--allowlist-function 'get_tree_nodev' --allowlist-function '__fs_parse' \
 	--allowlist-function 'logfc' --allowlist-function 'fs_param_is_.*' \
-	--allowlist-function 'rust_shmem_.*' --allowlist-function 'shmem_kernel_file_setup' \
+	--allowlist-function 'rust_shmem_.*' --allowlist-function 'shmem_kernel_file_setup' --allowlist-function 'put_ipc_ns' \
 	--allowlist-function 'posix_acl_update_mode' --allowlist-function 'set_cached_acl' \
 	--allowlist-function 'posix_acl_create' --allowlist-function 'posix_acl_chmod' \
 	--allowlist-function 'fileattr_fill_flags' --allowlist-function 'vfs_parse_monolithic_sep' \

@@ -14,6 +14,15 @@
 #include <linux/sched/signal.h>
 #include <linux/uio.h>
 #include <linux/security.h>
+#include <linux/ipc_namespace.h>
+#include <linux/moduleparam.h>
+#include <linux/nsproxy.h>
+#include <linux/sched/signal.h>
+#include <linux/shm.h>
+#include <uapi/linux/shm.h>
+#include <linux/uidgid.h>
+#include <linux/pid.h>
+#include <linux/workqueue.h>
 
 #include <linux/rust_shmem.h>
 
@@ -172,4 +181,190 @@ struct page *rust_shmem_zero_page(void)
 void rust_shmem_posix_acl_release(struct posix_acl *acl)
 {
 	posix_acl_release(acl);
+}
+
+/* ---- System V shared memory (src/sysv): limits, credentials, IPC namespaces, VMAs ---------- */
+
+/*
+ * The limits of ipc/shm.c's sysctls (kernel.shmmax, shmall, shmmni, shm_rmid_forced), as module
+ * parameters writable at run time under /sys/module/rust_shmem/parameters/. Rust's
+ * module_param! has no writable parameters in 7.3. They are global, not per IPC namespace.
+ */
+static unsigned long rust_shmem_shmmax = SHMMAX;
+static unsigned long rust_shmem_shmall = SHMALL;
+static int rust_shmem_shmmni = SHMMNI;
+static int rust_shmem_shm_rmid_forced;
+module_param_named(shmmax, rust_shmem_shmmax, ulong, 0644);
+MODULE_PARM_DESC(shmmax, "largest SysV segment in bytes (kernel.shmmax)");
+module_param_named(shmall, rust_shmem_shmall, ulong, 0644);
+MODULE_PARM_DESC(shmall, "pages of SysV segments per IPC namespace (kernel.shmall)");
+module_param_named(shmmni, rust_shmem_shmmni, int, 0644);
+MODULE_PARM_DESC(shmmni, "SysV segments per IPC namespace (kernel.shmmni)");
+module_param_named(shm_rmid_forced, rust_shmem_shm_rmid_forced, int, 0644);
+MODULE_PARM_DESC(shm_rmid_forced, "destroy SysV segments when their last attachment goes");
+
+unsigned long rust_shmem_sysv_shmmax(void)
+{
+	return READ_ONCE(rust_shmem_shmmax);
+}
+
+unsigned long rust_shmem_sysv_shmall(void)
+{
+	return READ_ONCE(rust_shmem_shmall);
+}
+
+int rust_shmem_sysv_shmmni(void)
+{
+	return READ_ONCE(rust_shmem_shmmni);
+}
+
+int rust_shmem_sysv_shm_rmid_forced(void)
+{
+	return READ_ONCE(rust_shmem_shm_rmid_forced);
+}
+
+struct ipc_namespace *rust_shmem_current_ipc_ns_get(void)
+{
+	return get_ipc_ns(current->nsproxy->ipc_ns);
+}
+
+void rust_shmem_ipc_ns_get(struct ipc_namespace *ns)
+{
+	get_ipc_ns(ns);
+}
+
+/* No reference on @ns but the one the caller holds: no task, file or mapping uses it. */
+bool rust_shmem_ipc_ns_unused(struct ipc_namespace *ns)
+{
+	return !is_ns_init_id(&ns->ns) && __ns_ref_read(&ns->ns) == 1;
+}
+
+bool rust_shmem_ipc_ns_capable(struct ipc_namespace *ns, int cap)
+{
+	return ns_capable(ns->user_ns, cap);
+}
+
+unsigned int rust_shmem_current_euid(void)
+{
+	return __kuid_val(current_euid());
+}
+
+unsigned int rust_shmem_current_egid(void)
+{
+	return __kgid_val(current_egid());
+}
+
+bool rust_shmem_in_group_p(unsigned int kgid)
+{
+	return in_group_p(KGIDT_INIT(kgid));
+}
+
+unsigned int rust_shmem_uid_to_user(unsigned int kuid)
+{
+	return from_kuid_munged(current_user_ns(), KUIDT_INIT(kuid));
+}
+
+unsigned int rust_shmem_gid_to_user(unsigned int kgid)
+{
+	return from_kgid_munged(current_user_ns(), KGIDT_INIT(kgid));
+}
+
+/* The kernel uid of user-namespace uid @uid, or -EINVAL if it has none. */
+int rust_shmem_uid_from_user(unsigned int uid, unsigned int *kuid)
+{
+	kuid_t k = make_kuid(current_user_ns(), uid);
+
+	if (!uid_valid(k))
+		return -EINVAL;
+	*kuid = __kuid_val(k);
+	return 0;
+}
+
+int rust_shmem_gid_from_user(unsigned int gid, unsigned int *kgid)
+{
+	kgid_t k = make_kgid(current_user_ns(), gid);
+
+	if (!gid_valid(k))
+		return -EINVAL;
+	*kgid = __kgid_val(k);
+	return 0;
+}
+
+struct pid *rust_shmem_current_tgid_get(void)
+{
+	return get_pid(task_tgid(current));
+}
+
+unsigned long rust_shmem_rlimit_memlock(void)
+{
+	return rlimit(RLIMIT_MEMLOCK);
+}
+
+/*
+ * The first VMA of the current mm at or above @from, ending no further than @limit bytes above
+ * @addr (no bound if @limit is 0), that has operations @ops, the page offset of its distance
+ * from @addr and, unless @file is NULL, file @file: ksys_shmdt's test. Its range, file and file
+ * size go to @start, @end, @vm_file and @size. Returns 1 if found, 0 if not, -EINTR.
+ */
+int rust_shmem_find_shm_vma(unsigned long addr, unsigned long from,
+			    const struct vm_operations_struct *ops, struct file *file,
+			    loff_t limit, unsigned long *start, unsigned long *end,
+			    struct file **vm_file, loff_t *size)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	VMA_ITERATOR(vmi, mm, from);
+	int found = 0;
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	for_each_vma(vmi, vma) {
+		if (limit && (loff_t)(vma->vm_end - addr) > limit)
+			break;
+		if (vma->vm_ops == ops && (vma->vm_start - addr) / PAGE_SIZE == vma->vm_pgoff &&
+		    (!file || vma->vm_file == file)) {
+			*start = vma->vm_start;
+			*end = vma->vm_end;
+			*vm_file = vma->vm_file;
+			*size = i_size_read(file_inode(vma->vm_file));
+			found = 1;
+			break;
+		}
+	}
+	mmap_read_unlock(mm);
+	return found;
+}
+
+/*
+ * Reaping of dead IPC namespaces' segments (src/sysv): a delayed work that calls
+ * rust_shmem_sysv_reap() and runs again while it returns true (namespaces other than the
+ * initial one are known).
+ */
+static void rust_shmem_sysv_reap_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(rust_shmem_sysv_reap_work, rust_shmem_sysv_reap_fn);
+
+static void rust_shmem_sysv_reap_fn(struct work_struct *work)
+{
+	if (rust_shmem_sysv_reap())
+		schedule_delayed_work(&rust_shmem_sysv_reap_work, HZ / 2);
+}
+
+void rust_shmem_sysv_schedule_reap(void)
+{
+	schedule_delayed_work(&rust_shmem_sysv_reap_work, HZ / 2);
+}
+
+void rust_shmem_sysv_cancel_reap(void)
+{
+	cancel_delayed_work_sync(&rust_shmem_sysv_reap_work);
+}
+
+bool rust_shmem_ipc_ns_is_initial(struct ipc_namespace *ns)
+{
+	return is_ns_init_id(&ns->ns);
+}
+
+bool rust_shmem_pid_has_tgid_task(struct pid *pid)
+{
+	return pid_has_task(pid, PIDTYPE_TGID);
 }

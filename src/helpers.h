@@ -53,4 +53,35 @@ struct page;
 struct page *rust_shmem_folio_file_page(struct folio *folio, unsigned long index);
 struct page *rust_shmem_zero_page(void);
 
+/* System V shared memory (src/sysv). */
+struct ipc_namespace;
+struct pid;
+struct vm_operations_struct;
+unsigned long rust_shmem_sysv_shmmax(void);
+unsigned long rust_shmem_sysv_shmall(void);
+int rust_shmem_sysv_shmmni(void);
+int rust_shmem_sysv_shm_rmid_forced(void);
+struct ipc_namespace *rust_shmem_current_ipc_ns_get(void);
+void rust_shmem_ipc_ns_get(struct ipc_namespace *ns);
+bool rust_shmem_ipc_ns_unused(struct ipc_namespace *ns);
+bool rust_shmem_ipc_ns_capable(struct ipc_namespace *ns, int cap);
+unsigned int rust_shmem_current_euid(void);
+unsigned int rust_shmem_current_egid(void);
+bool rust_shmem_in_group_p(unsigned int kgid);
+unsigned int rust_shmem_uid_to_user(unsigned int kuid);
+unsigned int rust_shmem_gid_to_user(unsigned int kgid);
+int rust_shmem_uid_from_user(unsigned int uid, unsigned int *kuid);
+int rust_shmem_gid_from_user(unsigned int gid, unsigned int *kgid);
+struct pid *rust_shmem_current_tgid_get(void);
+unsigned long rust_shmem_rlimit_memlock(void);
+bool rust_shmem_sysv_reap(void);
+void rust_shmem_sysv_schedule_reap(void);
+void rust_shmem_sysv_cancel_reap(void);
+bool rust_shmem_ipc_ns_is_initial(struct ipc_namespace *ns);
+bool rust_shmem_pid_has_tgid_task(struct pid *pid);
+int rust_shmem_find_shm_vma(unsigned long addr, unsigned long from,
+			    const struct vm_operations_struct *ops, struct file *file,
+			    loff_t limit, unsigned long *start, unsigned long *end,
+			    struct file **vm_file, loff_t *size);
+
 #endif /* RUST_SHMEM_HELPERS_H */

@@ -112,7 +112,7 @@ fn file_setup(
 }
 
 /// The internal mount, while the module is live.
-fn internal_mount() -> Result<&'static Mount> {
+pub(crate) fn internal_mount() -> Result<&'static Mount> {
     let mnt = INTERNAL_MOUNT.load(Acquire);
     if mnt.is_null() {
         return Err(ENODEV);
@@ -183,6 +183,15 @@ pub(crate) unsafe extern "C" fn rust_shmem_kernel_file_setup(
         Ok(mnt) => unsafe { setup_export(mnt, name, size, &flags, bindings::S_PRIVATE) },
         Err(e) => to_file_ptr(Err(e)),
     }
+}
+
+/// `shmem_kernel_file_setup` for the module's own users (System V segments).
+pub(crate) fn kernel_file_setup(
+    name: &CStr,
+    size: i64,
+    flags: &bindings::vma_flags_t,
+) -> Result<FileRef> {
+    file_setup(internal_mount()?, name, size, flags, bindings::S_PRIVATE)
 }
 
 /// `shmem_file_setup_with_mnt`: as [`rust_shmem_file_setup`], on `mnt`.

@@ -7,6 +7,9 @@
  *
  * Environment: RS_BENCH_MB (size of the big file and mapping, default 1024), RS_BENCH_FILES
  * (create+unlink count, default 100000), RS_BENCH_REPS (default 3).
+ *
+ * sysv_cycle: shmget of a 1 MiB IPC_PRIVATE segment, shmat, a write to each page, shmdt and
+ * IPC_RMID, with the kernel's system calls and through /dev/rust_shmem_sysv (tools/sysv_shim.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,11 +18,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#define RUST_SHMEM_SYSV_SHIM_PREFIX rs_
+#include "../tools/sysv_shim.c"
 
 #define MiB (1UL << 20)
 
@@ -46,6 +54,11 @@ struct side {
 	const char *name;
 	const char *dir;	/* file workloads */
 	const char *dev;	/* device workloads */
+	/* SysV workloads */
+	int (*shmget)(key_t key, size_t size, int shmflg);
+	void *(*shmat)(int shmid, const void *shmaddr, int shmflg);
+	int (*shmdt)(const void *shmaddr);
+	int (*shmctl)(int shmid, int cmd, struct shmid_ds *buf);
 };
 
 typedef double (*workload)(const struct side *s);	/* returns seconds */
@@ -222,6 +235,29 @@ static double zero_cycle(const struct side *s)
 	return t;
 }
 
+static double sysv_cycle(const struct side *s)
+{
+	double t = now();
+	int i;
+
+	for (i = 0; i < CYCLES; i++) {
+		int id = s->shmget(IPC_PRIVATE, MiB, IPC_CREAT | 0600);
+		size_t off;
+		char *p;
+
+		if (id < 0)
+			die("shmget");
+		p = s->shmat(id, NULL, 0);
+		if (p == (void *)-1)
+			die("shmat");
+		for (off = 0; off < MiB; off += page)
+			p[off] = 1;
+		if (s->shmdt(p) || s->shmctl(id, IPC_RMID, NULL))
+			die("shmdt/IPC_RMID");
+	}
+	return now() - t;
+}
+
 /* Runs @fn on both sides, alternating the order, and prints work/second for each and the ratio. */
 static void compare(const char *name, workload fn, const struct side *ref,
 		    const struct side *ours, double work, const char *unit)
@@ -253,8 +289,9 @@ static size_t env_num(const char *name, size_t def)
 
 int main(void)
 {
-	struct side tmpfs = { "tmpfs", "/bench/tmpfs", "/dev/zero" };
-	struct side ours = { "rust_shmem", "/bench/rust_shmem", "/dev/rust_shmem_zero" };
+	struct side tmpfs = { "tmpfs", "/bench/tmpfs", "/dev/zero", shmget, shmat, shmdt, shmctl };
+	struct side ours = { "rust_shmem", "/bench/rust_shmem", "/dev/rust_shmem_zero",
+			     rs_shmget, rs_shmat, rs_shmdt, rs_shmctl };
 	char opts[64];
 	double mb;
 
@@ -287,6 +324,9 @@ int main(void)
 	ours.name = "/dev/rust_shmem_zero";
 	compare("zero_fault", zero_fault, &tmpfs, &ours, mb * MiB / page, "pf/s ");
 	compare("zero_cycle", zero_cycle, &tmpfs, &ours, CYCLES, "cyc/s");
+	tmpfs.name = "SysV (ipc/shm.c)";
+	ours.name = "/dev/rust_shmem_sysv";
+	compare("sysv_cycle", sysv_cycle, &tmpfs, &ours, CYCLES, "cyc/s");
 
 	umount(tmpfs.dir);
 	umount(ours.dir);

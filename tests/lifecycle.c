@@ -24,8 +24,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -33,6 +37,7 @@
 
 #include "kselftest_harness.h"
 #include "test_util.h"
+#include <linux/rust_shmem_sysv.h>
 
 #define MODULE_NAME		"rust_shmem"
 #define DEFAULT_KO		"/lib/modules/rust_shmem.ko"
@@ -395,6 +400,88 @@ TEST_F(lifecycle, busy_while_a_zero_device_mapping_remains)
 	EXPECT_EQ(0, wait_refcount(0)) {
 		TH_LOG("refcount %d after the last munmap", module_refcount());
 	}
+	EXPECT_EQ(0, kmsg_problems(_metadata, self->kmsg));
+}
+
+/* A SysV segment of rust_shmem in the caller's IPC namespace: its id, or -errno. */
+static int sysv_create(int attach)
+{
+	struct rust_shmem_sysv_get get = { .size = sizeof(get), .key = IPC_PRIVATE,
+					   .segsz = 4096, .shmflg = IPC_CREAT | 0600 };
+	struct rust_shmem_sysv_at at = { .size = sizeof(at) };
+	int fd = open(RUST_SHMEM_SYSV_DEVICE, O_RDWR | O_CLOEXEC);
+	int id;
+
+	if (fd < 0)
+		return -errno;
+	id = ioctl(fd, RUST_SHMEM_SYSV_GET, &get);
+	if (id >= 0 && attach) {
+		at.shmid = id;
+		if (ioctl(fd, RUST_SHMEM_SYSV_AT, &at))
+			id = -errno;
+	}
+	if (id < 0)
+		id = -errno;
+	close(fd);
+	return id;
+}
+
+static int sysv_rmid(int id)
+{
+	struct rust_shmem_sysv_ctl ctl = { .size = sizeof(ctl), .shmid = id, .cmd = IPC_RMID };
+	int fd = open(RUST_SHMEM_SYSV_DEVICE, O_RDWR | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = ioctl(fd, RUST_SHMEM_SYSV_CTL, &ctl) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/* A SysV segment pins the module, with the device closed and nothing attached. */
+TEST_F(lifecycle, busy_while_a_sysv_segment_exists)
+{
+	int id;
+
+	ASSERT_EQ(0, ensure_loaded());
+	ASSERT_EQ(0, wait_refcount(0));
+	id = sysv_create(0);
+	ASSERT_LE(0, id) TH_LOG("shmget on the device: %s", strerror(-id));
+	EXPECT_LT(0, module_refcount());
+	EXPECT_EQ(-EWOULDBLOCK, unload_module());
+	EXPECT_EQ(0, sysv_rmid(id));
+	EXPECT_EQ(0, wait_refcount(0)) {
+		TH_LOG("refcount %d after IPC_RMID", module_refcount());
+	}
+	EXPECT_EQ(0, kmsg_problems(_metadata, self->kmsg));
+}
+
+/* The segments of an IPC namespace that died, attached ones included, go with it. */
+TEST_F(lifecycle, sysv_segments_go_with_their_namespace)
+{
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, ensure_loaded());
+	ASSERT_EQ(0, wait_refcount(0));
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (unshare(CLONE_NEWIPC))
+			_exit(1);
+		if (sysv_create(0) < 0 || sysv_create(1) < 0)
+			_exit(2);
+		_exit(module_refcount() > 0 ? 0 : 3);	/* exits attached */
+	}
+	status = wait_child(pid);
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) TH_LOG("child: %#x", status);
+	EXPECT_EQ(0, wait_refcount(0)) {
+		TH_LOG("refcount %d after the namespace died", module_refcount());
+	}
+	EXPECT_EQ(0, unload_module());
+	EXPECT_EQ(0, ensure_loaded());
 	EXPECT_EQ(0, kmsg_problems(_metadata, self->kmsg));
 }
 

@@ -18,6 +18,11 @@ use super::{mount::Mount, FileSystem, Inode, NewInode};
 /// `file` is a live file on which we own one reference.
 pub(crate) struct FileRef(NonNull<bindings::file>);
 
+// SAFETY: A file reference may be dropped (`fput`) on any thread.
+unsafe impl Send for FileRef {}
+// SAFETY: `&FileRef` only gives the pointer or calls `vfs_truncate`, which locks for itself.
+unsafe impl Sync for FileRef {}
+
 impl FileRef {
     /// Takes over the file reference a C function returned, or its error.
     ///
@@ -38,6 +43,11 @@ impl FileRef {
     pub(crate) unsafe fn from_raw(file: NonNull<bindings::file>) -> Self {
         // INVARIANT: Per the contract the reference is ours again.
         Self(file)
+    }
+
+    /// The file, still owned by this object.
+    pub(crate) fn as_raw(&self) -> *mut bindings::file {
+        self.0.as_ptr()
     }
 
     /// Gives the reference to the caller (the C side that asked for a file).
