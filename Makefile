@@ -138,7 +138,7 @@ bench: image
 # runs (the plain check runs the 100k-operation one).
 check-debug:
 	$(Q)RUST_SHMEM_TIMEOUT=$${RUST_SHMEM_TIMEOUT:-3600} \
-		RUST_SHMEM_APPEND="RS_FSX_OPS=30000 RS_FSX_SHORT_OPS=5000 $${RUST_SHMEM_APPEND:-}" \
+		RUST_SHMEM_APPEND="RS_FSX_OPS=30000 RS_FSX_SHORT_OPS=5000 RS_STRESS_EXCLUDE=dev-shm $${RUST_SHMEM_APPEND:-}" \
 		$(MAKE) --no-print-directory check FLAVOUR=debug
 
 shell: image

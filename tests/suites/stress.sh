@@ -10,7 +10,9 @@
 # reported, and a stressor failing on both is a guest limitation, printed as such).
 #
 # Environment: RS_STRESS_SECS (seconds per run, default 20), RS_STRESS_WORKERS (workers per
-# stressor, default 1). From the host, e.g.
+# stressor, default 1), RS_STRESS_EXCLUDE (stressors left out, e.g. "dev-shm": stress-ng 0.15.06's
+# dev-shm worker fails its own bogo-op counter check, "4 vs 3", on tmpfs and rust_shmem alike
+# when the guest is as slow as the debug kernel's; make check-debug leaves it out). From the host, e.g.
 #   make check TESTS=stress RUST_SHMEM_APPEND='RS_STRESS_SECS=300'
 # rs-test-timeout: 1800
 
@@ -48,6 +50,11 @@ stressors="--shm $N --shm-bytes 4M --dev-shm $N --mmap $N --mmap-file --mmap-byt
 	--msync-bytes 16M --sendfile $N --splice $N --readahead $N --readahead-bytes 16M --fstat $N
 	--getdent $N --filename $N --madvise $N --mremap $N --sync-file $N --sync-file-bytes 16M
 	--inode-flags $N --file-ioctl $N --flock $N --lockf $N --fcntl $N"
+
+for x in ${RS_STRESS_EXCLUDE:-}; do
+	stressors=$(echo "$stressors" | sed "s/--$x $N\( \|\$\)/\1/")
+	echo "# left out: --$x"
+done
 
 # Runs the stressors with --temp-path and /dev/shm both on a fresh mount of type $1; output in
 # $work/$1.out; status 0 when the run completed successfully.
