@@ -2,6 +2,8 @@
 # stress-ng (Debian's, installed by qemu/deps.sh, carried into the image as /usr/bin/stress-ng) with
 # its filesystem, mmap and shared-memory stressors all at once, with --verify, --temp-path on a
 # fresh rust_shmem mount and /dev/shm on rust_shmem; then the same run on tmpfs as the control.
+# Then stress-ng --shm-sysv through the LD_PRELOAD shim on /dev/rust_shmem_sysv (every segment
+# must show in our listing and none in the kernel's), and on the kernel's SysV as the control.
 # Guest runner entry (installed as /tests/bin/stress by the top-level Makefile); busybox sh.
 #
 # A run passes when stress-ng reports "successful run completed" and exits 0: a stressor that
@@ -38,7 +40,7 @@ if ! command -v "$SNG" >/dev/null; then
 	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0"
 	exit 4
 fi
-echo "1..2"
+echo "1..4"
 echo "# $("$SNG" --version), $SECS s per run, $N worker(s) per stressor"
 
 # Sizes fit a 2 GiB guest: every file-writing stressor gets 16 MiB instead of stress-ng's 1 GiB
@@ -95,6 +97,40 @@ run_on() {
 	[ "$rc" = 0 ] && grep -q 'successful run completed' "$work/$fs.out"
 }
 
+# stress-ng --shm-sysv, with LD_PRELOAD=$SHIM (our device, tools/sysv_shim.c) or without (the
+# kernel's SysV, "kernel"); output in $work/sysv-$1.out. While it runs, the segments are counted
+# every second in our listing and in the kernel's: the most seen in each go to $work/sysv-$1.seen
+# as "ours kernel". Status 0 when the run completed successfully.
+SHIM=/usr/lib/librust_shmem_sysv.so
+run_sysv() {
+	if [ "$1" = kernel ]; then
+		"$SNG" --shm-sysv "$N" --verify --timeout "${SECS}s" --metrics-brief \
+			>"$work/sysv-$1.out" 2>&1 &
+	else
+		LD_PRELOAD=$SHIM "$SNG" --shm-sysv "$N" --verify --timeout "${SECS}s" --metrics-brief \
+			>"$work/sysv-$1.out" 2>&1 &
+	fi
+	pid=$!
+	ours=0
+	kern=0
+	while kill -0 "$pid" 2>/dev/null; do
+		o=$(($(wc -l </dev/rust_shmem_sysv) - 1))
+		k=$(($(wc -l </proc/sysvipc/shm) - 1))
+		[ "$o" -gt "$ours" ] && ours=$o
+		[ "$k" -gt "$kern" ] && kern=$k
+		sleep 1
+	done
+	wait "$pid"
+	rc=$?
+	echo "$ours $kern" >"$work/sysv-$1.seen"
+	echo "# shm-sysv ($1): stress-ng exit status $rc; most segments seen: $ours on" \
+		"/dev/rust_shmem_sysv, $kern in /proc/sysvipc/shm"
+	if [ "$rc" != 0 ]; then
+		tail -n 15 "$work/sysv-$1.out" | sed 's/^/#   /'
+	fi
+	[ "$rc" = 0 ] && grep -q 'successful run completed' "$work/sysv-$1.out"
+}
+
 pass=0
 fail=0
 run_on tmpfs
@@ -130,6 +166,34 @@ if [ "$tmpfs_ok" = 0 ]; then
 else
 	echo "not ok 2 stress-ng on tmpfs (control): the guest cannot run this stressor set"
 	fail=$((fail + 1))
+fi
+
+# SysV through the shim: it must pass, and every segment must be ours, none the kernel's.
+if [ -r /dev/rust_shmem_sysv ] && [ -f "$SHIM" ]; then
+	run_sysv kernel
+	kernel_ok=$?
+	run_sysv shim
+	shim_ok=$?
+	read -r ours kern <"$work/sysv-shim.seen"
+	if [ "$shim_ok" = 0 ] && [ "$ours" -gt 0 ] && [ "$kern" = 0 ]; then
+		echo "ok 3 stress-ng --shm-sysv through $SHIM on rust_shmem"
+		pass=$((pass + 1))
+	else
+		echo "not ok 3 stress-ng --shm-sysv through $SHIM on rust_shmem"
+		fail=$((fail + 1))
+	fi
+	read -r ours kern <"$work/sysv-kernel.seen"
+	if [ "$kernel_ok" = 0 ] && [ "$kern" -gt 0 ] && [ "$ours" = 0 ]; then
+		echo "ok 4 stress-ng --shm-sysv on the kernel's SysV (control)"
+		pass=$((pass + 1))
+	else
+		echo "not ok 4 stress-ng --shm-sysv on the kernel's SysV (control)"
+		fail=$((fail + 1))
+	fi
+else
+	echo "not ok 3 stress-ng --shm-sysv: /dev/rust_shmem_sysv or $SHIM missing"
+	echo "not ok 4 stress-ng --shm-sysv control: not run"
+	fail=$((fail + 2))
 fi
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ "$fail" = 0 ]
