@@ -159,38 +159,27 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
         // SAFETY: `iter` is a valid destination per the contract.
         let dest = unsafe { IovIterDest::from_raw(iter) };
         let cache = PageCache::of(inode);
-        let page = bindings::PAGE_SIZE as i64;
         let mut read = 0usize;
         let mut copy = || -> Result {
-            loop {
+            while !dest.is_empty() {
                 // SAFETY: `ki_pos` is ours to read and advance during the call.
                 let pos = unsafe { (*iocb).ki_pos };
-                let size = inode.size();
-                if pos >= size || dest.is_empty() {
-                    return Ok(());
-                }
-                let offset = (pos % page) as usize;
-                let folio = cache.lookup((pos / page) as u64);
-                // Sizes may have changed while we looked: reads do not hold the inode lock.
-                let size = inode.size();
-                if pos >= size {
-                    return Ok(());
-                }
-                let want = (size - pos)
-                    .min(page - offset as i64)
-                    .min(dest.len() as i64) as usize;
-                let done = match folio {
-                    Some(folio) if folio.is_uptodate() => folio.copy_to(offset, want, dest),
-                    // SAFETY: `dest` is valid and has at least `want` bytes of room.
-                    _ => unsafe { bindings::iov_iter_zero(want, dest.as_raw()) },
+                let Some(segment) = cache.read_segment(pos, dest.len()) else {
+                    break;
+                };
+                let done = match segment.folio {
+                    Some(folio) => folio.copy_to(segment.offset, segment.len, dest),
+                    // SAFETY: `dest` is valid and has at least `segment.len` bytes of room.
+                    None => unsafe { bindings::iov_iter_zero(segment.len, dest.as_raw()) },
                 };
                 // SAFETY: As above.
                 unsafe { (*iocb).ki_pos += done as i64 };
                 read += done;
-                if done < want {
+                if done < segment.len {
                     return Err(EFAULT);
                 }
             }
+            Ok(())
         };
         let result = copy();
         // SAFETY: The file is valid; marking access updates atime like every read.
@@ -330,8 +319,8 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
                 }
             }
             if new > old {
-                // SAFETY: The VFS holds the inode lock, which serialises size changes.
-                unsafe { core::ptr::write_volatile(&raw mut (*inode.as_raw()).i_size, new) };
+                // SAFETY: The VFS holds the inode lock.
+                unsafe { inode.write_size(new) };
             } else {
                 // SAFETY: As above; truncation runs under the inode lock.
                 unsafe { bindings::truncate_setsize(inode.as_raw(), new) };
@@ -340,8 +329,8 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
             if new != old {
                 // A size change sets mtime and ctime (`shmem_setattr`), also for truncate(2),
                 // which, unlike ftruncate(2), asks for no time update; `setattr_copy` below
-                // still applies explicit times. `touch_dir` sets both; the VFS holds the lock.
-                inode.touch_dir();
+                // still applies explicit times.
+                inode.touch_mtime_ctime();
             }
         }
         // SAFETY: Our caller's arguments; `setattr_prepare` accepted the change.

@@ -94,6 +94,18 @@ impl Drop for LockedFolio {
     }
 }
 
+/// The next part of a read, within one page (see [`PageCache::read_segment`]).
+pub(crate) struct ReadSegment {
+    /// The page index in the file.
+    pub(crate) index: u64,
+    /// Where the segment starts in the page.
+    pub(crate) offset: usize,
+    /// Its length in bytes, at least 1.
+    pub(crate) len: usize,
+    /// The folio with the data, or `None` for zeros.
+    pub(crate) folio: Option<FolioRef>,
+}
+
 /// The page cache of an inode of `T`.
 pub(crate) struct PageCache<'a, T: FileSystem>(&'a Inode<T>, PhantomData<T>);
 
@@ -124,6 +136,33 @@ impl<'a, T: FileSystem> PageCache<'a, T> {
         })?;
         // INVARIANT: As above.
         Ok(LockedFolio(FolioRef(NonNull::new(folio).ok_or(ENOMEM)?)))
+    }
+
+    /// What a read of up to `left` bytes at `pos` finds next: the segment up to the end of the
+    /// page or of the file, and the folio holding it if the page has data (anything else, a hole
+    /// or a preallocated page, reads as zeros). `None` at or past the end of the file.
+    pub(crate) fn read_segment(&self, pos: i64, left: usize) -> Option<ReadSegment> {
+        let page = bindings::PAGE_SIZE as i64;
+        if pos >= self.0.size() {
+            return None;
+        }
+        let index = (pos / page) as u64;
+        let folio = self.lookup(index).filter(FolioRef::is_uptodate);
+        // Sizes may have changed while we looked: readers do not hold the inode lock.
+        let size = self.0.size();
+        if pos >= size {
+            return None;
+        }
+        let offset = pos % page;
+        let len = (size - pos)
+            .min(page - offset)
+            .min(i64::try_from(left).unwrap_or(i64::MAX));
+        Some(ReadSegment {
+            index,
+            offset: offset as usize,
+            len: len as usize,
+            folio,
+        })
     }
 
     /// Whether page `index` holds data: a folio that is there and valid. Anything else reads

@@ -59,33 +59,21 @@ pub(crate) unsafe extern "C" fn splice_read<T: FileSystem>(
     // SAFETY: The file is open and one of `T`'s regular files.
     let inode = unsafe { Inode::<T>::from_raw((*file).f_inode) };
     let cache = PageCache::of(inode);
-    let page = bindings::PAGE_SIZE as i64;
     let mut left = len;
     let mut spliced = 0usize;
     let mut error = 0isize;
     while left > 0 {
         // SAFETY: `*ppos` is ours to read and advance during the call.
         let pos = unsafe { *ppos };
-        if pos >= inode.size() {
+        let Some(segment) = cache.read_segment(pos, left) else {
             break;
-        }
-        let index = (pos / page) as u64;
-        // A page that is not valid yet was preallocated: it reads as zeros, like a hole.
-        let folio = cache.lookup(index).filter(|f| f.is_uptodate());
-        // Sizes may have changed while we looked: splice does not hold the inode lock.
-        let size = inode.size();
-        if pos >= size {
-            break;
-        }
-        let offset = pos % page;
-        let part = (size - pos)
-            .min(page - offset)
-            .min(i64::try_from(left).unwrap_or(i64::MAX));
-        let (page_ptr, ops) = match folio {
+        };
+        let (offset, part) = (segment.offset, segment.len);
+        let (page_ptr, ops) = match segment.folio {
             // The pipe buffer takes over the folio reference; `nosteal_pipe_buf_ops` releases
             // it with `put_page` and never lets a reader steal a page of the cache.
             Some(folio) => (
-                folio.into_page(index),
+                folio.into_page(segment.index),
                 &raw const bindings::nosteal_pipe_buf_ops,
             ),
             // SAFETY: `ZERO_PAGE` is always valid and never freed.
@@ -113,12 +101,11 @@ pub(crate) unsafe extern "C" fn splice_read<T: FileSystem>(
             }
             break;
         }
-        spliced += part as usize;
-        left -= part as usize;
+        spliced += part;
+        left -= part;
         // SAFETY: As above.
-        unsafe { *ppos += part };
-        // SAFETY: No locks of ours are held.
-        unsafe { bindings::rust_shmem_cond_resched() };
+        unsafe { *ppos += part as i64 };
+        super::cond_resched();
     }
     // SAFETY: The file is valid; reads update atime.
     unsafe { bindings::rust_shmem_file_accessed(file) };
