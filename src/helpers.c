@@ -17,7 +17,6 @@
 #include <linux/ipc_namespace.h>
 #include <linux/moduleparam.h>
 #include <linux/nsproxy.h>
-#include <linux/sched/signal.h>
 #include <linux/shm.h>
 #include <uapi/linux/shm.h>
 #include <linux/uidgid.h>
@@ -66,9 +65,9 @@ unsigned long rust_shmem_totalram_pages(void)
 	return totalram_pages();
 }
 
-void rust_shmem_inode_touch_dir(struct inode *dir)
+void rust_shmem_inode_touch_mtime_ctime(struct inode *inode)
 {
-	inode_set_mtime_to_ts(dir, inode_set_ctime_current(dir));
+	inode_set_mtime_to_ts(inode, inode_set_ctime_current(inode));
 }
 
 bool rust_shmem_is_idmapped_mnt(const struct vfsmount *mnt)

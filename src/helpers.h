@@ -21,7 +21,7 @@ void rust_shmem_mapping_set_gfp_mask(struct address_space *mapping, gfp_t mask);
 unsigned int rust_shmem_current_fsuid(void);
 unsigned int rust_shmem_current_fsgid(void);
 unsigned long rust_shmem_totalram_pages(void);
-void rust_shmem_inode_touch_dir(struct inode *dir);
+void rust_shmem_inode_touch_mtime_ctime(struct inode *inode);
 int rust_shmem_security_inode_init_security(struct inode *inode, struct inode *dir,
 					    const struct qstr *qstr);
 

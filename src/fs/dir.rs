@@ -51,7 +51,7 @@ impl RustShmem {
     /// Links a new inode into `dir` at `dentry`: size, times, dcache.
     fn add_entry(dir: &Inode<Self>, dentry: &Dentry<Self>, inode: NewInode<Self>) -> Result {
         dir.add_size(BOGO_DIRENT_SIZE);
-        dir.touch_dir();
+        dir.touch_mtime_ctime();
         inode.instantiate(dentry);
         Ok(())
     }

@@ -20,7 +20,8 @@ pub(crate) struct FileRef(NonNull<bindings::file>);
 
 // SAFETY: A file reference may be dropped (`fput`) on any thread.
 unsafe impl Send for FileRef {}
-// SAFETY: `&FileRef` only gives the pointer or calls `vfs_truncate`, which locks for itself.
+// SAFETY: `&FileRef` only gives the pointer or calls `set_internal_size`, which takes the
+// inode lock for itself.
 unsafe impl Sync for FileRef {}
 
 impl FileRef {

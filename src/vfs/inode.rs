@@ -187,10 +187,22 @@ impl<T: FileSystem> Inode<T> {
         InodeGuard(self)
     }
 
-    /// Sets mtime and ctime to now, after the directory's contents changed.
-    pub(crate) fn touch_dir(&self) {
-        // SAFETY: The inode is valid; the VFS holds the directory lock in every caller.
-        unsafe { bindings::rust_shmem_inode_touch_dir(self.as_raw()) };
+    /// Sets mtime and ctime to now, after the contents changed (a directory's entries, a
+    /// file's size).
+    pub(crate) fn touch_mtime_ctime(&self) {
+        // SAFETY: The inode is valid; every caller holds its lock (the VFS, for directories).
+        unsafe { bindings::rust_shmem_inode_touch_mtime_ctime(self.as_raw()) };
+    }
+
+    /// Sets the size without touching the page cache (`i_size_write`).
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the inode lock, which serialises size changes.
+    pub(crate) unsafe fn write_size(&self, size: i64) {
+        // SAFETY: The inode is valid; the caller serialises writers, and a 64-bit store is
+        // atomic for the lockless readers.
+        unsafe { core::ptr::write_volatile(&raw mut (*self.as_raw()).i_size, size) };
     }
 }
 
@@ -214,8 +226,8 @@ impl<T: FileSystem> InodeGuard<'_, T> {
     /// Grows the size without touching the page cache (`i_size_write`).
     pub(crate) fn grow_size(&self, size: i64) {
         if size > self.0.size() {
-            // SAFETY: The inode is valid and locked, which serialises size changes.
-            unsafe { core::ptr::write_volatile(&raw mut (*self.0.as_raw()).i_size, size) };
+            // SAFETY: We hold the inode lock.
+            unsafe { self.0.write_size(size) };
         }
     }
 }
