@@ -152,48 +152,37 @@ for fs in rust_shmem tmpfs; do
 	fi
 done
 
-if [ "$ours_ok" = 0 ]; then
-	echo "ok 1 stress-ng on rust_shmem"
-	pass=$((pass + 1))
-else
-	[ "$tmpfs_ok" = 0 ] || echo "# (the tmpfs control failed too: see above)"
-	echo "not ok 1 stress-ng on rust_shmem"
-	fail=$((fail + 1))
-fi
-if [ "$tmpfs_ok" = 0 ]; then
-	echo "ok 2 stress-ng on tmpfs (control)"
-	pass=$((pass + 1))
-else
-	echo "not ok 2 stress-ng on tmpfs (control): the guest cannot run this stressor set"
-	fail=$((fail + 1))
-fi
+# TAP line for test $1, named $3, from status $2 (0 = passed), counted in pass/fail.
+result() {
+	if [ "$2" = 0 ]; then
+		echo "ok $1 $3"
+		pass=$((pass + 1))
+	else
+		echo "not ok $1 $3"
+		fail=$((fail + 1))
+	fi
+}
 
-# SysV through the shim: it must pass, and every segment must be ours, none the kernel's.
+[ "$ours_ok" = 0 ] || [ "$tmpfs_ok" = 0 ] || echo "# (the tmpfs control failed too: see above)"
+result 1 "$ours_ok" "stress-ng on rust_shmem"
+result 2 "$tmpfs_ok" "stress-ng on tmpfs (control)"
+
+# SysV through the shim: it must pass, and every segment must be ours, none the kernel's; the
+# kernel's run the other way round.
 if [ -r /dev/rust_shmem_sysv ] && [ -f "$SHIM" ]; then
 	run_sysv kernel
 	kernel_ok=$?
 	run_sysv shim
 	shim_ok=$?
 	read -r ours kern <"$work/sysv-shim.seen"
-	if [ "$shim_ok" = 0 ] && [ "$ours" -gt 0 ] && [ "$kern" = 0 ]; then
-		echo "ok 3 stress-ng --shm-sysv through $SHIM on rust_shmem"
-		pass=$((pass + 1))
-	else
-		echo "not ok 3 stress-ng --shm-sysv through $SHIM on rust_shmem"
-		fail=$((fail + 1))
-	fi
+	[ "$shim_ok" = 0 ] && [ "$ours" -gt 0 ] && [ "$kern" = 0 ]
+	result 3 $? "stress-ng --shm-sysv through $SHIM on rust_shmem"
 	read -r ours kern <"$work/sysv-kernel.seen"
-	if [ "$kernel_ok" = 0 ] && [ "$kern" -gt 0 ] && [ "$ours" = 0 ]; then
-		echo "ok 4 stress-ng --shm-sysv on the kernel's SysV (control)"
-		pass=$((pass + 1))
-	else
-		echo "not ok 4 stress-ng --shm-sysv on the kernel's SysV (control)"
-		fail=$((fail + 1))
-	fi
+	[ "$kernel_ok" = 0 ] && [ "$kern" -gt 0 ] && [ "$ours" = 0 ]
+	result 4 $? "stress-ng --shm-sysv on the kernel's SysV (control)"
 else
-	echo "not ok 3 stress-ng --shm-sysv: /dev/rust_shmem_sysv or $SHIM missing"
-	echo "not ok 4 stress-ng --shm-sysv control: not run"
-	fail=$((fail + 2))
+	result 3 1 "stress-ng --shm-sysv: /dev/rust_shmem_sysv or $SHIM missing"
+	result 4 1 "stress-ng --shm-sysv control: not run"
 fi
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ "$fail" = 0 ]
