@@ -10,6 +10,7 @@
 #include <linux/mman.h>
 #include <linux/falloc.h>
 #include <linux/shmem_fs.h>
+#include <linux/huge_mm.h>
 #include <linux/posix_acl.h>
 #include <linux/fileattr.h>
 #include <linux/pipe_fs_i.h>
@@ -23,7 +24,12 @@ const unsigned int RUST_SHMEM_SB_KERNMOUNT = SB_KERNMOUNT;
 const unsigned int RUST_SHMEM_SB_NOUSER = SB_NOUSER;
 const unsigned int RUST_SHMEM_SB_NOSEC = SB_NOSEC;
 const unsigned int RUST_SHMEM_DCACHE_DONTCACHE = DCACHE_DONTCACHE;
-const gfp_t RUST_SHMEM_GFP_HIGHUSER = GFP_HIGHUSER;
+const gfp_t RUST_SHMEM_GFP_HIGHUSER_MOVABLE = GFP_HIGHUSER_MOVABLE;
+/* Large folios are allocated like tmpfs's without madvise: no reclaim, no retry, no warning. */
+const gfp_t RUST_SHMEM_GFP_RECLAIM = __GFP_RECLAIM;
+const gfp_t RUST_SHMEM_GFP_DIRECT_RECLAIM = __GFP_DIRECT_RECLAIM;
+const gfp_t RUST_SHMEM_GFP_LARGE_FOLIO = __GFP_NOWARN | __GFP_NORETRY | __GFP_NOMEMALLOC;
+const unsigned long RUST_SHMEM_HPAGE_PMD_SIZE = HPAGE_PMD_SIZE;
 const loff_t RUST_SHMEM_MAX_LFS_FILESIZE = MAX_LFS_FILESIZE;
 const int RUST_SHMEM_ENOPARAM = ENOPARAM;
 const slab_flags_t RUST_SHMEM_SLAB_ACCOUNT = SLAB_ACCOUNT;

@@ -10,6 +10,8 @@
 #include <linux/pagemap.h>
 #include <linux/posix_acl.h>
 #include <linux/highmem.h>
+#include <linux/huge_mm.h>
+#include <linux/vmstat.h>
 #include <linux/fileattr.h>
 #include <linux/sched/signal.h>
 #include <linux/uio.h>
@@ -98,9 +100,73 @@ struct folio *rust_shmem_folio_lookup(struct address_space *mapping, unsigned lo
 	return IS_ERR(folio) ? NULL : folio;
 }
 
-struct folio *rust_shmem_folio_create_locked(struct address_space *mapping, unsigned long index)
+/* NULL when the page cache has no folio at @index; otherwise locked and still in @mapping. */
+struct folio *rust_shmem_folio_lookup_locked(struct address_space *mapping, unsigned long index)
 {
-	return __filemap_get_folio(mapping, index, FGP_LOCK | FGP_CREAT, mapping_gfp_mask(mapping));
+	struct folio *folio = __filemap_get_folio(mapping, index, FGP_LOCK, 0);
+
+	return IS_ERR(folio) ? NULL : folio;
+}
+
+void rust_shmem_mapping_set_large_folios(struct address_space *mapping)
+{
+	mapping_set_large_folios(mapping);
+}
+
+/* A new folio of @order, locked (__folio_set_locked), in no page cache yet; NULL if none. */
+struct folio *rust_shmem_folio_alloc_locked(gfp_t gfp, unsigned int order)
+{
+	struct folio *folio = filemap_alloc_folio(gfp, order, NULL);
+
+	if (folio)
+		__folio_set_locked(folio);
+	return folio;
+}
+
+/* Whether @mapping has any entry in @first..=@last (the xa_find in shmem_suitable_orders). */
+bool rust_shmem_mapping_range_used(struct address_space *mapping, unsigned long first,
+				   unsigned long last)
+{
+	return xa_find(&mapping->i_pages, &first, last, XA_PRESENT) != NULL;
+}
+
+struct address_space *rust_shmem_folio_mapping(struct folio *folio)
+{
+	return folio->mapping;
+}
+
+bool rust_shmem_thp_disabled(struct vm_area_struct *vma)
+{
+	return !has_transparent_hugepage() || (vma && vma_thp_disabled(vma, vma->vm_flags, false));
+}
+
+bool rust_shmem_vma_hugepage_advised(struct vm_area_struct *vma)
+{
+	return vma->vm_flags & VM_HUGEPAGE;
+}
+
+unsigned long rust_shmem_thp_vma_suitable_orders(struct vm_area_struct *vma, unsigned long addr,
+						 unsigned long orders)
+{
+	return thp_vma_suitable_orders(vma, addr, orders);
+}
+
+/* The vmstat events tmpfs counts for a new large folio (thp_file_alloc, mTHP shmem_alloc). */
+void rust_shmem_count_large_folio_alloc(struct folio *folio)
+{
+	if (folio_test_pmd_mappable(folio))
+		count_vm_event(THP_FILE_ALLOC);
+}
+
+/* Every order a page-cache folio may have but 0, as a bitmap (a run-time value on some arches). */
+unsigned long rust_shmem_thp_orders_all_file(void)
+{
+	return THP_ORDERS_ALL_FILE_DEFAULT;
+}
+
+unsigned int rust_shmem_vmf_error(int err)
+{
+	return vmf_error(err);
 }
 
 bool rust_shmem_folio_test_uptodate(struct folio *folio)
@@ -114,6 +180,16 @@ void rust_shmem_folio_zero_mark_uptodate(struct folio *folio)
 	folio_zero_range(folio, 0, folio_size(folio));
 	flush_dcache_folio(folio);
 	folio_mark_uptodate(folio);
+}
+
+/* simple_write_begin's zeroing of a folio with no data around a write of @len bytes at @pos. */
+void rust_shmem_folio_zero_around(struct folio *folio, loff_t pos, size_t len)
+{
+	size_t from = offset_in_folio(folio, pos);
+
+	len = min(len, folio_size(folio) - from);
+	if (len != folio_size(folio))
+		folio_zero_segments(folio, 0, from, from + len, folio_size(folio));
 }
 
 bool rust_shmem_fileattr_has_fsx(const struct file_kattr *fa)

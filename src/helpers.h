@@ -33,7 +33,21 @@ void rust_shmem_inode_unlock(struct inode *inode);
 bool rust_shmem_is_idmapped_mnt(const struct vfsmount *mnt);
 
 struct folio *rust_shmem_folio_lookup(struct address_space *mapping, unsigned long index);
-struct folio *rust_shmem_folio_create_locked(struct address_space *mapping, unsigned long index);
+struct folio *rust_shmem_folio_lookup_locked(struct address_space *mapping, unsigned long index);
+void rust_shmem_mapping_set_large_folios(struct address_space *mapping);
+struct folio *rust_shmem_folio_alloc_locked(gfp_t gfp, unsigned int order);
+bool rust_shmem_mapping_range_used(struct address_space *mapping, unsigned long first,
+				   unsigned long last);
+struct address_space *rust_shmem_folio_mapping(struct folio *folio);
+struct vm_area_struct;
+bool rust_shmem_thp_disabled(struct vm_area_struct *vma);
+bool rust_shmem_vma_hugepage_advised(struct vm_area_struct *vma);
+unsigned long rust_shmem_thp_vma_suitable_orders(struct vm_area_struct *vma, unsigned long addr,
+						 unsigned long orders);
+void rust_shmem_count_large_folio_alloc(struct folio *folio);
+unsigned long rust_shmem_thp_orders_all_file(void);
+unsigned int rust_shmem_vmf_error(int err);
+void rust_shmem_folio_zero_around(struct folio *folio, loff_t pos, size_t len);
 bool rust_shmem_folio_test_uptodate(struct folio *folio);
 bool rust_shmem_folio_test_dirty(struct folio *folio);
 void rust_shmem_folio_zero_mark_uptodate(struct folio *folio);

@@ -247,7 +247,7 @@ pub(crate) unsafe extern "C" fn rust_shmem_zero_setup(vma: *mut bindings::vm_are
                     bindings::fput((*vma).vm_file);
                 }
                 (*vma).vm_file = file.into_raw();
-                (*vma).vm_ops = &file::ANON_VM_OPS;
+                (*vma).vm_ops = &file::VM_OPS;
             }
             0
         }
@@ -270,7 +270,7 @@ pub(crate) unsafe extern "C" fn rust_shmem_zero_setup_desc(
         Ok(file) => {
             // The mmap code takes over the file reference and drops the device's.
             desc.vm_file = file.into_raw();
-            desc.vm_ops = &file::ANON_VM_OPS;
+            desc.vm_ops = &file::VM_OPS;
             0
         }
         Err(e) => e.to_errno(),

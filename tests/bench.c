@@ -5,6 +5,9 @@
  * (higher is better for rust_shmem; 1.00 is parity). Each pair runs REPS times, alternating
  * which side goes first, and the best time of each side counts.
  *
+ * The file workloads run twice: with single pages (huge=never, the default) and with large folios
+ * (both remounted huge=always).
+ *
  * Environment: RS_BENCH_MB (size of the big file and mapping, default 1024), RS_BENCH_FILES
  * (create+unlink count, default 100000), RS_BENCH_REPS (default 3).
  *
@@ -275,7 +278,7 @@ static void compare(const char *name, workload fn, const struct side *ref,
 		if (to < best_ours)
 			best_ours = to;
 	}
-	printf("%-14s %-22s %10.1f %s   %-22s %10.1f %s   ratio %.2f\n", name, ref->name,
+	printf("%-16s %-22s %10.1f %s   %-22s %10.1f %s   ratio %.2f\n", name, ref->name,
 	       work / best_ref, unit, ours->name, work / best_ours, unit, best_ref / best_ours);
 	fflush(stdout);
 }
@@ -320,6 +323,16 @@ int main(void)
 	unlink(path_in(&ours, "big"));
 	compare("mmap_fault", mmap_fault, &tmpfs, &ours, mb / 4 * MiB / page, "pf/s ");
 	compare("create_unlink", create_unlink, &tmpfs, &ours, nfiles, "file/s");
+	/* Large folios: the file workloads again with huge=always on both. */
+	if (mount(NULL, tmpfs.dir, NULL, MS_REMOUNT, "huge=always") ||
+	    mount(NULL, ours.dir, NULL, MS_REMOUNT, "huge=always"))
+		die("remount huge=always");
+	compare("seq_write_huge", seq_write, &tmpfs, &ours, mb, "MiB/s");
+	compare("seq_read_huge", seq_read, &tmpfs, &ours, mb, "MiB/s");
+	compare("rand_4k_huge", rand_4k, &tmpfs, &ours, RAND_OPS, "op/s ");
+	unlink(path_in(&tmpfs, "big"));
+	unlink(path_in(&ours, "big"));
+	compare("mmap_fault_huge", mmap_fault, &tmpfs, &ours, mb / 4 * MiB / page, "pf/s ");
 	tmpfs.name = "/dev/zero";
 	ours.name = "/dev/rust_shmem_zero";
 	compare("zero_fault", zero_fault, &tmpfs, &ours, mb * MiB / page, "pf/s ");

@@ -22,8 +22,8 @@
  *
  * The tmpfs variant runs everything against tmpfs itself, which checks the test (a difference
  * there is a bug in the test).  Documented differences are not compared on rust_shmem, but it must
- * still give a clean EINVAL: huge=always|within_size|advise, and size= numbers that overflow 64
- * bits where tmpfs wraps (a size whose rounding up to pages wraps in tmpfs may also succeed).
+ * still give a clean EINVAL: size= numbers that overflow 64 bits where tmpfs wraps (a size whose
+ * rounding up to pages wraps in tmpfs may also succeed).
  * Differences in the fs_context log messages are notes, not failures, and so is tmpfs keeping a
  * nr_blocks=/nr_inodes= value that fsconfig refused (mm/shmem.c stores it before checking it;
  * whatever depends on it is not compared).  After the two sides differ in a file's state, the
@@ -431,9 +431,6 @@ static enum diff classify(struct ctx *c, const char *key, const char *val)
 
 	if (!val || c->ref_variant)
 		return DIFF_NONE;
-	if (!strcmp(key, "huge"))
-		return !strcmp(val, "always") || !strcmp(val, "within_size") ||
-		       !strcmp(val, "advise") ? DIFF_REFUSE : DIFF_NONE;
 	if (strcmp(key, "size"))
 		return DIFF_NONE;	/* nr_blocks=, nr_inodes=: tmpfs's limit checks catch overflow */
 	v = k_memparse(val, &rest, &ovf);
@@ -709,26 +706,6 @@ static const char *shown(const char *s, char *buf, size_t size)
 	return buf;
 }
 
-/* The options field of @mnt's line in /proc/self/mounts (last one wins). */
-static int mount_options_of(const char *mnt, char *out, size_t size)
-{
-	char *text = read_text_file("/proc/self/mounts"), *line, *save = NULL;
-	int found = -1;
-
-	if (!text)
-		return -1;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char dir[512], opts[1024];
-
-		if (sscanf(line, "%*s %511s %*s %1023s", dir, opts) == 2 && !strcmp(dir, mnt)) {
-			snprintf(out, size, "%s", opts);
-			found = 0;
-		}
-	}
-	free(text);
-	return found;
-}
-
 /* What a mount looks like from user space: statfs, the root inode, /proc/mounts options. */
 struct mount_view {
 	struct statfs sfs;
@@ -1002,7 +979,7 @@ static void fuzz_remount(struct ctx *c, const char *mp[NSIDES], const char *opts
 	}
 	if (d != DIFF_NONE) {
 		check_documented(c, d, r[1], what);
-		/* The two may now differ (e.g. tmpfs took huge=always): start over. */
+		/* The two may now differ (e.g. tmpfs took a wrapped size=): start over. */
 		*reset = r[0].ret == 0 || r[1].ret == 0;
 	} else if (check_res(c, "remount result", r, what)) {
 		struct mount_view v[NSIDES];

@@ -218,4 +218,27 @@ static inline int mountinfo_fstype(const char *mnt_point, char *fstype, size_t s
 	return ret;
 }
 
+/* The options field of @mnt's line in /proc/self/mounts (last one wins). */
+static inline int mount_options_of(const char *mnt, char *out, size_t size)
+{
+	char *text = read_text_file("/proc/self/mounts"), *line, *save = NULL;
+	int found = -1;
+
+	if (!text)
+		return -1;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char dir[512], opts[1024];
+
+		if (sscanf(line, "%*s %511s %*s %1023s", dir, opts) == 2 && !strcmp(dir, mnt)) {
+			size_t n = strlen(opts);
+
+			found = n < size ? 0 : -1;
+			if (!found)
+				memcpy(out, opts, n + 1);
+		}
+	}
+	free(text);
+	return found;
+}
+
 #endif /* RUST_SHMEM_TEST_UTIL_H */

@@ -25,7 +25,8 @@ pub(crate) const FILE_OPS: bindings::file_operations = bindings::file_operations
     llseek: Some(PageCacheVtable::<RustShmem>::llseek),
     read_iter: Some(PageCacheVtable::<RustShmem>::read_iter),
     write_iter: Some(PageCacheVtable::<RustShmem>::write_iter),
-    mmap_prepare: Some(bindings::generic_file_mmap_prepare),
+    mmap_prepare: Some(PageCacheVtable::<RustShmem>::mmap_prepare),
+    get_unmapped_area: Some(PageCacheVtable::<RustShmem>::get_unmapped_area),
     fsync: Some(bindings::noop_fsync),
     splice_read: Some(crate::vfs::splice::splice_read::<RustShmem>),
     splice_write: Some(bindings::iter_file_splice_write),
@@ -81,11 +82,6 @@ pub(crate) const FILE_INODE_OPS: bindings::inode_operations = bindings::inode_op
     ..pin_init::zeroed()
 };
 
-/// VMA operations of shared anonymous mappings made by the zero setup: the generic page-cache
-/// fault paths (`generic_file_vm_ops`, which the kernel does not export).
-pub(crate) const ANON_VM_OPS: bindings::vm_operations_struct = bindings::vm_operations_struct {
-    fault: Some(bindings::filemap_fault),
-    map_pages: Some(bindings::filemap_map_pages),
-    page_mkwrite: Some(bindings::filemap_page_mkwrite),
-    ..pin_init::zeroed()
-};
+/// VMA operations of mapped files, and of shared anonymous mappings made by the zero setup
+/// (`shmem_vm_ops`, `shmem_anon_vm_ops`).
+pub(crate) const VM_OPS: bindings::vm_operations_struct = PageCacheVtable::<RustShmem>::VM_OPS;

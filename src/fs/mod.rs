@@ -5,6 +5,7 @@
 mod dir;
 pub(crate) mod file;
 mod flags;
+pub(crate) mod huge;
 pub(crate) mod inode;
 pub(crate) mod options;
 mod space;
@@ -83,6 +84,13 @@ impl FileSystem for RustShmem {
 
     fn birth_time(inode: &crate::vfs::Inode<Self>) -> (i64, u32) {
         inode.info().crtime
+    }
+
+    fn io_block_size(inode: &crate::vfs::Inode<Self>) -> Option<u32> {
+        // Files that get huge pages suggest writing them whole (`shmem_getattr`).
+        use crate::vfs::aops::PageCacheOps;
+        (Self::large_folio_orders(inode, 0, 0, false) != 0)
+            .then_some(crate::bindings::RUST_SHMEM_HPAGE_PMD_SIZE as u32)
     }
 
     fn usage(sb: &crate::vfs::SuperBlock<Self>) -> crate::vfs::fs_type::Usage {

@@ -2,6 +2,7 @@
 
 //! Mount options, with tmpfs's names, syntax, defaults and messages.
 
+use super::huge::HugePolicy;
 use super::super_block::total_ram_pages;
 use crate::vfs::{
     params::{no_param, Param, ParamSpec, ParamTable},
@@ -55,6 +56,8 @@ pub(crate) struct MountOptions {
     pub(crate) max_blocks: Option<u64>,
     /// `inode64` (true) or `inode32` (false), if given.
     pub(crate) full_inums: Option<bool>,
+    /// `huge=`, if given.
+    pub(crate) huge: Option<HugePolicy>,
     /// `noswap` was given. Pages of ours are never swapped anyway; tmpfs's rules for the option
     /// (privileged, not on remount) still apply.
     pub(crate) noswap: bool,
@@ -69,6 +72,7 @@ impl Default for MountOptions {
             max_inodes: None,
             max_blocks: None,
             full_inums: None,
+            huge: None,
             noswap: false,
         }
     }
@@ -110,14 +114,14 @@ impl MountOptions {
                     .ok_or_else(|| fc.invalid(c"Bad value for", param.key()))?;
                 self.max_blocks = Some(pages);
             }
-            OPT_HUGE => match param.string()?.to_bytes() {
-                b"never" => {}
-                // Large folios in the page cache are not supported yet.
-                b"always" | b"within_size" | b"advise" => {
-                    return Err(fc.invalid(c"Unsupported parameter", param.key()))
+            OPT_HUGE => {
+                let policy = HugePolicy::from_name(param.string()?.to_bytes())
+                    .ok_or_else(|| fc.invalid(c"Bad value for", param.key()))?;
+                if policy != HugePolicy::Never && !large_folios_supported() {
+                    return Err(fc.invalid(c"Unsupported parameter", param.key()));
                 }
-                _ => return Err(fc.invalid(c"Bad value for", param.key())),
-            },
+                self.huge = Some(policy);
+            }
             OPT_INODE32 => self.full_inums = Some(false),
             OPT_INODE64 => self.full_inums = Some(true),
             OPT_NOSWAP => {
@@ -132,6 +136,13 @@ impl MountOptions {
         }
         Ok(())
     }
+}
+
+/// Whether the machine has huge pages (`has_transparent_hugepage`), without which tmpfs refuses
+/// any `huge=` but `never`.
+fn large_folios_supported() -> bool {
+    // SAFETY: Reads a global flag; no mapping is passed.
+    !unsafe { crate::bindings::rust_shmem_thp_disabled(core::ptr::null_mut()) }
 }
 
 /// Pages for a `size=` value: bytes as [`memparse`] reads them, or a percentage of RAM with a

@@ -4,9 +4,14 @@
 //! `shmem_recalc_inode`): a page is charged when it enters an inode's cache and given back once
 //! it has left, which the inode notices by comparing what it charged with what the cache holds.
 
+use super::huge::HugePolicy;
 use super::RustShmem;
+use crate::bindings;
 use crate::vfs::{
-    aops::PageCacheOps, cond_resched, fatal_signal_pending, folio::PageCache, inode::InodeGuard,
+    aops::{FolioUse, PageCacheOps, PageCacheVtable},
+    cond_resched, fatal_signal_pending,
+    folio::PageCache,
+    inode::InodeGuard,
     Inode,
 };
 use kernel::{prelude::*, sync::atomic::Relaxed};
@@ -60,6 +65,20 @@ impl PageCacheOps for RustShmem {
     fn resize(inode: &Inode<Self>, _old: i64, new: i64) -> Result {
         crate::setup::recharge(inode, new)
     }
+
+    fn large_folio_orders(inode: &Inode<Self>, index: u64, write_end: i64, advised: bool) -> u64 {
+        if !inode.is_regular() {
+            return 0;
+        }
+        let huge = inode.super_block().info().huge();
+        huge.orders(index, inode.size(), write_end, advised)
+    }
+
+    fn large_folios_enabled(inode: &Inode<Self>) -> bool {
+        inode.super_block().info().huge() != HugePolicy::Never
+    }
+
+    const VM_OPS: &'static bindings::vm_operations_struct = &super::file::VM_OPS;
 }
 
 /// Zero-filled pages for `offset..offset + len` (`shmem_fallocate` without `PUNCH_HOLE`).
@@ -87,40 +106,24 @@ pub(crate) fn preallocate(
     {
         return Err(ENOSPC);
     }
-    for index in first..end_index {
-        if let Err(e) = preallocate_page(inode, index) {
-            unpreallocate(locked, inode, first, index);
-            return Err(e);
+    let mut index = first;
+    while index < end_index {
+        let folio = if fatal_signal_pending() {
+            Err(EINTR)
+        } else {
+            PageCacheVtable::<RustShmem>::get_folio(inode, index, end, None, FolioUse::Preallocate)
+        };
+        match folio {
+            Ok(folio) => index = folio.index() + folio.nr_pages(),
+            Err(e) => {
+                unpreallocate(locked, inode, first, index);
+                return Err(e);
+            }
         }
         cond_resched();
     }
     if grow {
         locked.grow_size(end);
-    }
-    Ok(())
-}
-
-/// Preallocates page `index`, or turns an earlier preallocation there into data.
-fn preallocate_page(inode: &Inode<RustShmem>, index: u64) -> Result {
-    if fatal_signal_pending() {
-        return Err(EINTR);
-    }
-    let cache = PageCache::of(inode);
-    let present = cache.lookup(index).is_some();
-    if !present {
-        RustShmem::charge(inode, 1)?;
-    }
-    let folio = cache.get_or_create(index).inspect_err(|_| {
-        if !present {
-            RustShmem::uncharge(inode, 1);
-        }
-    })?;
-    match (present, folio.is_uptodate()) {
-        // Filled by a racing fault, which charged it.
-        (false, true) => RustShmem::uncharge(inode, 1),
-        (false, false) => folio.mark_preallocated(),
-        (true, false) => folio.fill_zeroes(),
-        (true, true) => {}
     }
     Ok(())
 }

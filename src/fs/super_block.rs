@@ -2,10 +2,20 @@
 
 //! Per-superblock state: the options a mount was made with and its limits (`shmem_sb_info`).
 
+use super::huge::HugePolicy;
 use super::options::{MountOptions, DEFAULT_MODE};
 use crate::bindings;
 use crate::vfs::{fs_type::Usage, FsContext, Kgid, Kuid};
-use kernel::{new_spinlock, prelude::*, seq_file::SeqFile, seq_print, sync::SpinLock};
+use kernel::{
+    new_spinlock,
+    prelude::*,
+    seq_file::SeqFile,
+    seq_print,
+    sync::{
+        atomic::{Atomic, Relaxed},
+        SpinLock,
+    },
+};
 
 /// What each inode takes from the inode budget; extended attributes take their size too.
 pub(crate) const BOGO_INODE_SIZE: u64 = 1024;
@@ -35,6 +45,8 @@ pub(crate) struct SbInfo {
     mode: u16,
     uid: Kuid,
     gid: Kgid,
+    /// `huge=`: read without a lock by every new folio, changed by remounts.
+    huge: Atomic<HugePolicy>,
     #[pin]
     limits: SpinLock<Limits>,
 }
@@ -76,12 +88,23 @@ impl SbInfo {
             noswap: opts.noswap,
         };
         let (mode, uid, gid) = (opts.mode, opts.uid, opts.gid);
+        // The internal mount keeps tmpfs's default for `shm_mnt`: no large folios.
+        let huge = Atomic::new(match kernmount {
+            true => HugePolicy::Never,
+            false => opts.huge.unwrap_or(HugePolicy::Never),
+        });
         try_pin_init!(Self {
             mode,
             uid,
             gid,
+            huge,
             limits <- new_spinlock!(limits, "rust_shmem_sb_limits"),
         })
+    }
+
+    /// The `huge=` policy.
+    pub(crate) fn huge(&self) -> HugePolicy {
+        self.huge.load(Relaxed)
     }
 
     /// Mode, owner and group of the root directory.
@@ -190,6 +213,9 @@ impl SbInfo {
         if let Some(inodes) = opts.max_inodes {
             limits.max_inodes = inodes;
         }
+        if let Some(huge) = opts.huge {
+            self.huge.store(huge, Relaxed);
+        }
         Ok(())
     }
 
@@ -228,6 +254,9 @@ impl SbInfo {
             seq_print!(m, ",gid={}", self.gid.in_init_ns());
         }
         seq_print!(m, ",inode{}", if full_inums { 64 } else { 32 });
+        if self.huge() != HugePolicy::Never {
+            seq_print!(m, ",huge={}", self.huge().name());
+        }
         if noswap {
             seq_print!(m, ",noswap");
         }

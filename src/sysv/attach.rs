@@ -11,7 +11,8 @@
 
 use super::{Namespace, Segment};
 use crate::bindings;
-use crate::vfs::{file::FileRef, ipc::IpcNs};
+use crate::fs::RustShmem;
+use crate::vfs::{aops::PageCacheVtable, file::FileRef, ipc::IpcNs};
 use core::ptr::{self, NonNull};
 use kernel::{error::from_err_ptr, module::this_module, prelude::*, sync::Arc};
 
@@ -43,8 +44,8 @@ unsafe extern "C" fn mmap(file: *mut bindings::file, vma: *mut bindings::vm_area
     if let Err(e) = seg.ns().vma_opened(seg) {
         return e.to_errno();
     }
-    // What rust_shmem's own `mmap_prepare` (`generic_file_mmap_prepare`) does, with our
-    // operations in place of the generic ones.
+    // What rust_shmem's own `mmap_prepare` does, with the segment's operations in place of the
+    // file's.
     // SAFETY: The file is live; the VMA is ours to set up.
     unsafe {
         bindings::rust_shmem_file_accessed(file);
@@ -103,7 +104,7 @@ const FOPS: bindings::file_operations = bindings::file_operations {
 static VM_OPS: bindings::vm_operations_struct = bindings::vm_operations_struct {
     open: Some(vm_open),
     close: Some(vm_close),
-    fault: Some(bindings::filemap_fault),
+    fault: Some(PageCacheVtable::<RustShmem>::fault),
     map_pages: Some(bindings::filemap_map_pages),
     page_mkwrite: Some(bindings::filemap_page_mkwrite),
     ..pin_init::zeroed()

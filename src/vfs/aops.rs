@@ -8,7 +8,10 @@ use crate::bindings;
 use core::marker::PhantomData;
 use kernel::{iov::IovIterDest, prelude::*};
 
-use super::{folio::PageCache, FileSystem, Inode};
+use super::{
+    folio::{LockedFolio, PageCache},
+    FileSystem, Inode,
+};
 
 /// What a filesystem decides about its page cache.
 pub(crate) trait PageCacheOps: FileSystem {
@@ -23,6 +26,46 @@ pub(crate) trait PageCacheOps: FileSystem {
 
     /// Called before `inode`'s size changes from `old` to `new`; an error refuses the change.
     fn resize(inode: &Inode<Self>, old: i64, new: i64) -> Result;
+
+    /// The orders of large folio (a bit per order) a new folio holding page `index` of `inode`
+    /// may have, the largest tried first; 0 for single pages only. `write_end` is where a write
+    /// in progress ends (0 for none); `advised` says that a mapping asked for huge pages
+    /// (`MADV_HUGEPAGE`).
+    fn large_folio_orders(inode: &Inode<Self>, index: u64, write_end: i64, advised: bool) -> u64;
+
+    /// Whether files of `inode`'s filesystem may get large folios at all: their mappings are
+    /// then placed at addresses that huge pages can map.
+    fn large_folios_enabled(inode: &Inode<Self>) -> bool;
+
+    /// The operations of mappings of regular files ([`PageCacheVtable::VM_OPS`] made static).
+    const VM_OPS: &'static bindings::vm_operations_struct;
+}
+
+/// What a caller of [`PageCacheVtable::get_folio`] does with the folio, which decides what the
+/// folio must hold when it is returned.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FolioUse {
+    /// A write fills part of it; `write_begin` zeroes the rest of a folio without data.
+    Write,
+    /// A fault maps it: it must hold data, zeros where nothing was written.
+    Fault,
+    /// `fallocate` reserves it: a new folio is kept preallocated, and a folio preallocated
+    /// earlier becomes zeroed data (`SGP_FALLOC`).
+    Preallocate,
+}
+
+/// The mapping a page fault is in, and where: large folios must suit both.
+pub(crate) struct FaultSite {
+    vma: *mut bindings::vm_area_struct,
+    address: c_ulong,
+}
+
+impl FaultSite {
+    /// Whether the mapping asked for huge pages (`MADV_HUGEPAGE`).
+    fn advised(&self) -> bool {
+        // SAFETY: The fault's mapping is valid for the fault.
+        unsafe { bindings::rust_shmem_vma_hugepage_advised(self.vma) }
+    }
 }
 
 /// The libfs operations we build on.
@@ -42,8 +85,18 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
             write_begin: Some(Self::write_begin),
             write_end: Some(Self::write_end),
             dirty_folio: Some(bindings::noop_dirty_folio),
+            migrate_folio: Some(bindings::filemap_migrate_folio),
             ..pin_init::zeroed()
         };
+
+    /// The operations of mappings of regular files (`shmem_vm_ops`): faults allocate through
+    /// [`Self::get_folio`], so that they get large folios and their pages are charged.
+    pub(crate) const VM_OPS: bindings::vm_operations_struct = bindings::vm_operations_struct {
+        fault: Some(Self::fault),
+        map_pages: Some(bindings::filemap_map_pages),
+        page_mkwrite: Some(bindings::filemap_page_mkwrite),
+        ..pin_init::zeroed()
+    };
 
     /// # Safety
     ///
@@ -60,8 +113,18 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
         // SAFETY: As above.
         let charged = unsafe { bindings::rust_shmem_folio_test_dirty(folio) };
         if let Err(e) = T::charge(inode, if charged { 0 } else { pages }) {
-            // SAFETY: `read_folio` must unlock the folio, also on failure.
-            unsafe { bindings::folio_unlock(folio) };
+            // A folio without data and without a charge must not stay: everything else takes
+            // a folio there for preallocated, charged space.
+            // SAFETY: The folio is locked and in our inode's page cache; `read_folio` must
+            // unlock it, also on failure.
+            unsafe {
+                bindings::generic_error_remove_folio(
+                    bindings::rust_shmem_folio_mapping(folio),
+                    folio,
+                );
+                bindings::folio_unlock(folio);
+            }
+            T::pages_dropped(inode);
             return e.to_errno();
         }
         match ram_aops().read_folio {
@@ -76,39 +139,137 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
         }
     }
 
+    /// `address_space_operations::write_begin` (`shmem_write_begin`): the folio holding `pos`,
+    /// added and charged if missing, with what the write leaves of it zeroed if it holds no data.
+    ///
     /// # Safety
     ///
-    /// `address_space_operations::write_begin`: a write to one of `T`'s inodes, under its lock.
+    /// A write to one of `T`'s inodes, under its lock.
     unsafe extern "C" fn write_begin(
-        iocb: *const bindings::kiocb,
+        _iocb: *const bindings::kiocb,
         mapping: *mut bindings::address_space,
         pos: bindings::loff_t,
         len: c_uint,
         foliop: *mut *mut bindings::folio,
-        fsdata: *mut *mut c_void,
+        _fsdata: *mut *mut c_void,
     ) -> c_int {
         // SAFETY: The mapping of one of our inodes is valid and hosted by it.
         let inode = unsafe { Inode::<T>::from_raw((*mapping).host) };
-        let Some(write_begin) = ram_aops().write_begin else {
-            return EIO.to_errno();
-        };
-        // Charge a page unless it is there already (valid, or preallocated). Only order-0 folios:
-        // the mapping does not allow large ones.
         let index = (pos >> bindings::PAGE_SHIFT) as u64;
-        let present = PageCache::of(inode).lookup(index).is_some();
-        if !present {
-            if let Err(e) = T::charge(inode, 1) {
-                return e.to_errno();
+        let write_end = pos.saturating_add(i64::from(len));
+        match Self::get_folio(inode, index, write_end, None, FolioUse::Write) {
+            Ok(folio) => {
+                if !folio.is_uptodate() {
+                    folio.zero_around_write(pos, len as usize);
+                }
+                // SAFETY: `foliop` is ours to fill; `write_end` unlocks and releases the folio.
+                unsafe { *foliop = folio.into_raw() };
+                0
+            }
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// The folio holding page `index` of `inode`, locked, added if missing (`shmem_get_folio`):
+    /// large if the filesystem allows it there and memory and the range permit, charged, and
+    /// holding what `usage` needs. `write_end` is where a write in progress ends; `site` is the
+    /// mapping of a fault.
+    pub(crate) fn get_folio(
+        inode: &Inode<T>,
+        index: u64,
+        write_end: i64,
+        site: Option<&FaultSite>,
+        usage: FolioUse,
+    ) -> Result<LockedFolio> {
+        let cache = PageCache::of(inode);
+        loop {
+            if let Some(folio) = cache.lookup_locked(index) {
+                // A folio without data that is not ours in the making was preallocated.
+                if !folio.is_uptodate() && usage != FolioUse::Write {
+                    folio.fill_zeroes();
+                }
+                return Ok(folio);
+            }
+            let folio = match Self::add_charged(inode, index, write_end, site) {
+                Err(e) if e == EEXIST => continue,
+                result => result?,
+            };
+            match usage {
+                FolioUse::Write => {}
+                FolioUse::Fault => folio.fill_zeroes(),
+                FolioUse::Preallocate => folio.mark_preallocated(),
+            }
+            return Ok(folio);
+        }
+    }
+
+    /// Adds a new folio holding page `index` and charges its pages: a large one if allowed and
+    /// possible, else, as tmpfs falls back, a single page. `EEXIST` if one was added meanwhile.
+    fn add_charged(
+        inode: &Inode<T>,
+        index: u64,
+        write_end: i64,
+        site: Option<&FaultSite>,
+    ) -> Result<LockedFolio> {
+        let cache = PageCache::of(inode);
+        let orders = Self::large_orders(inode, index, write_end, site);
+        if orders != 0 {
+            let advised = site.is_some_and(FaultSite::advised);
+            let folio = cache.add_new(index, orders, Self::large_gfp(cache.gfp(), advised))?;
+            let pages = folio.nr_pages();
+            match T::charge(inode, pages) {
+                Ok(()) => return Ok(folio),
+                // No room for a large folio: try a single page.
+                Err(_) if pages > 1 => folio.remove(),
+                Err(e) => {
+                    folio.remove();
+                    return Err(e);
+                }
             }
         }
-        // SAFETY: Forwarding our caller's arguments to libfs's implementation.
-        let ret = unsafe { write_begin(iocb, mapping, pos, len, foliop, fsdata) };
-        // A folio that is already valid was there before: a racing fault filled it.
-        // SAFETY: On success `*foliop` is a locked folio we may inspect.
-        if !present && (ret != 0 || unsafe { bindings::rust_shmem_folio_test_uptodate(*foliop) }) {
-            T::uncharge(inode, 1);
+        let folio = cache.add_new(index, 0, 0)?;
+        match T::charge(inode, 1) {
+            Ok(()) => Ok(folio),
+            Err(e) => {
+                folio.remove();
+                Err(e)
+            }
         }
-        ret
+    }
+
+    /// The large folio orders allowed for a new folio at `index`: the filesystem's choice,
+    /// unless huge pages are off for the machine or the mapping, and only orders whose
+    /// alignment the mapping's addresses allow (`shmem_allowable_huge_orders`).
+    fn large_orders(inode: &Inode<T>, index: u64, write_end: i64, site: Option<&FaultSite>) -> u64 {
+        let vma = site.map_or(core::ptr::null_mut(), |site| site.vma);
+        // SAFETY: `vma` is null or the fault's mapping, valid for the fault.
+        if unsafe { bindings::rust_shmem_thp_disabled(vma) } {
+            return 0;
+        }
+        let advised = site.is_some_and(FaultSite::advised);
+        let orders = T::large_folio_orders(inode, index, write_end, advised);
+        match site {
+            // SAFETY: As above; the address is the fault's.
+            Some(site) if orders != 0 => unsafe {
+                bindings::rust_shmem_thp_vma_suitable_orders(
+                    site.vma,
+                    site.address,
+                    orders as c_ulong,
+                ) as u64
+            },
+            _ => orders,
+        }
+    }
+
+    /// Allocation flags for a large folio: the mapping's, without reclaim unless the mapping
+    /// asked for huge pages (the default `defrag` policy), never retrying or warning.
+    fn large_gfp(gfp: bindings::gfp_t, advised: bool) -> bindings::gfp_t {
+        let reclaim = if advised {
+            bindings::RUST_SHMEM_GFP_DIRECT_RECLAIM
+        } else {
+            0
+        };
+        (gfp & !bindings::RUST_SHMEM_GFP_RECLAIM) | bindings::RUST_SHMEM_GFP_LARGE_FOLIO | reclaim
     }
 
     /// # Safety
@@ -127,6 +288,86 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
             // SAFETY: Forwarding our caller's arguments to libfs's implementation.
             Some(write_end) => unsafe { write_end(iocb, mapping, pos, len, copied, folio, fsdata) },
             None => EIO.to_errno(),
+        }
+    }
+
+    /// `vm_operations_struct::fault` (`shmem_fault`): the page at the fault's offset, from a
+    /// folio [`Self::get_folio`] finds or adds; past the end of the file, `SIGBUS`.
+    ///
+    /// # Safety
+    ///
+    /// A fault in a mapping of one of `T`'s regular files.
+    pub(crate) unsafe extern "C" fn fault(vmf: *mut bindings::vm_fault) -> bindings::vm_fault_t {
+        // SAFETY: The fault and its mapping are valid; the mapped file is one of ours.
+        let (site, index, inode) = unsafe {
+            let fault = &(*vmf).__bindgen_anon_1;
+            let inode = Inode::<T>::from_raw((*(*fault.vma).vm_file).f_inode);
+            let site = FaultSite {
+                vma: fault.vma,
+                address: fault.address,
+            };
+            (site, fault.pgoff as u64, inode)
+        };
+        let page = bindings::PAGE_SIZE as u64;
+        let end_index = |inode: &Inode<T>| (inode.size() as u64).div_ceil(page);
+        if index >= end_index(inode) {
+            return bindings::vm_fault_reason_VM_FAULT_SIGBUS;
+        }
+        let folio = match Self::get_folio(inode, index, 0, Some(&site), FolioUse::Fault) {
+            Ok(folio) => folio,
+            // SAFETY: Maps an error code to a fault result; no other effect.
+            Err(e) => return unsafe { bindings::rust_shmem_vmf_error(e.to_errno()) },
+        };
+        // The file may have shrunk meanwhile; a folio wholly past the new end is one that
+        // truncation missed.
+        if index >= end_index(inode) {
+            if folio.index() >= end_index(inode) {
+                folio.remove();
+                T::pages_dropped(inode);
+            }
+            return bindings::vm_fault_reason_VM_FAULT_SIGBUS;
+        }
+        // SAFETY: The fault is ours to complete; the core unlocks and releases the page.
+        unsafe { (*vmf).page = folio.into_locked_page(index) };
+        bindings::vm_fault_reason_VM_FAULT_LOCKED
+    }
+
+    /// `file_operations::mmap_prepare` (`shmem_mmap_prepare`): mappings fault through
+    /// [`Self::fault`].
+    ///
+    /// # Safety
+    ///
+    /// A mapping of one of `T`'s regular files being set up.
+    pub(crate) unsafe extern "C" fn mmap_prepare(desc: *mut bindings::vm_area_desc) -> c_int {
+        // SAFETY: The descriptor is ours to fill and its file is live.
+        unsafe {
+            bindings::rust_shmem_file_accessed((*desc).file);
+            (*desc).vm_ops = T::VM_OPS;
+        }
+        0
+    }
+
+    /// `file_operations::get_unmapped_area` (`shmem_get_unmapped_area`): where files may get
+    /// large folios, mappings are placed so that huge pages can map them.
+    ///
+    /// # Safety
+    ///
+    /// Placement of a mapping of one of `T`'s regular files, in the current process.
+    pub(crate) unsafe extern "C" fn get_unmapped_area(
+        file: *mut bindings::file,
+        addr: c_ulong,
+        len: c_ulong,
+        pgoff: c_ulong,
+        flags: c_ulong,
+    ) -> c_ulong {
+        // SAFETY: The file is live and one of ours.
+        let inode = unsafe { Inode::<T>::from_raw((*file).f_inode) };
+        if T::large_folios_enabled(inode) {
+            // SAFETY: Forwarding our caller's arguments.
+            unsafe { bindings::thp_get_unmapped_area(file, addr, len, pgoff, flags) }
+        } else {
+            // SAFETY: As above.
+            unsafe { bindings::mm_get_unmapped_area(file, addr, len, pgoff, flags) }
         }
     }
 
@@ -168,7 +409,7 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
                     break;
                 };
                 let done = match segment.folio {
-                    Some(folio) => folio.copy_to(segment.offset, segment.len, dest),
+                    Some(folio) => folio.copy_to(segment.index, segment.offset, segment.len, dest),
                     // SAFETY: `dest` is valid and has at least `segment.len` bytes of room.
                     None => unsafe { bindings::iov_iter_zero(segment.len, dest.as_raw()) },
                 };

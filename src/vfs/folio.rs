@@ -4,7 +4,7 @@
 
 use crate::bindings;
 use core::{marker::PhantomData, ptr::NonNull};
-use kernel::{error::from_err_ptr, iov::IovIterDest, prelude::*};
+use kernel::{error::to_result, iov::IovIterDest, prelude::*};
 
 use super::{FileSystem, Inode};
 
@@ -26,11 +26,25 @@ impl FolioRef {
         unsafe { bindings::rust_shmem_folio_test_uptodate(self.raw()) }
     }
 
-    /// Copies `len` bytes from `offset` in the folio to `dest`; returns how many were copied.
-    pub(crate) fn copy_to(&self, offset: usize, len: usize, dest: &mut IovIterDest<'_>) -> usize {
+    /// Copies `len` bytes from `offset` in page `index` of the file, which the folio holds, to
+    /// `dest`; returns how many were copied.
+    pub(crate) fn copy_to(
+        &self,
+        index: u64,
+        offset: usize,
+        len: usize,
+        dest: &mut IovIterDest<'_>,
+    ) -> usize {
+        let offset = (index - self.index()) as usize * bindings::PAGE_SIZE + offset;
         // SAFETY: The folio is valid and we hold a reference; `dest` is a valid iterator. The
-        // copy is bounds-checked against the folio by `copy_page_to_iter`.
+        // copy is bounds-checked against the folio by `copy_folio_to_iter`.
         unsafe { bindings::rust_shmem_copy_folio_to_iter(self.raw(), offset, len, dest.as_raw()) }
+    }
+
+    /// The number of pages in the folio.
+    pub(crate) fn nr_pages(&self) -> u64 {
+        // SAFETY: The folio is valid by the type invariant.
+        unsafe { bindings::rust_shmem_folio_nr_pages(self.raw()) as u64 }
     }
 }
 
@@ -67,6 +81,49 @@ impl LockedFolio {
     /// Whether the folio holds valid data.
     pub(crate) fn is_uptodate(&self) -> bool {
         self.0.is_uptodate()
+    }
+
+    /// The page index of the folio's first page.
+    pub(crate) fn index(&self) -> u64 {
+        self.0.index()
+    }
+
+    /// The number of pages in the folio.
+    pub(crate) fn nr_pages(&self) -> u64 {
+        self.0.nr_pages()
+    }
+
+    /// Takes the folio out of its page cache (`filemap_remove_folio`), as when its pages could
+    /// not be charged or it lies past the end of a file that shrank under a fault.
+    pub(crate) fn remove(self) {
+        // SAFETY: We hold the folio locked, so its mapping cannot change under us.
+        let mapping = unsafe { bindings::rust_shmem_folio_mapping(self.0.raw()) };
+        if !mapping.is_null() {
+            // SAFETY: A locked folio of `mapping`, whose host is a regular file of ours. The
+            // only failure is a folio that left `mapping` already, which leaves nothing to do.
+            unsafe { bindings::generic_error_remove_folio(mapping, self.0.raw()) };
+        }
+    }
+
+    /// Zeroes what a write of `len` bytes at file position `pos` leaves of a folio that holds no
+    /// data yet (`simple_write_begin`).
+    pub(crate) fn zero_around_write(&self, pos: i64, len: usize) {
+        // SAFETY: We hold the folio locked, and it holds `pos`.
+        unsafe { bindings::rust_shmem_folio_zero_around(self.0.raw(), pos, len) };
+    }
+
+    /// Hands the folio over locked, with our reference: `write_begin` returns it so.
+    pub(crate) fn into_raw(self) -> *mut bindings::folio {
+        let folio = core::mem::ManuallyDrop::new(self);
+        folio.0.raw()
+    }
+
+    /// Hands over the page holding page `index` of the file, locked, with our reference on its
+    /// folio: a fault returns it so (`VM_FAULT_LOCKED`).
+    pub(crate) fn into_locked_page(self, index: u64) -> *mut bindings::page {
+        let folio = self.into_raw();
+        // SAFETY: The folio is valid and holds page `index` of its file (looked up there).
+        unsafe { bindings::rust_shmem_folio_file_page(folio, index as c_ulong) }
     }
 
     /// Keeps a new folio as preallocated space, like `shmem_fallocate`: dirty, so nothing but
@@ -128,14 +185,73 @@ impl<'a, T: FileSystem> PageCache<'a, T> {
         NonNull::new(folio).map(FolioRef)
     }
 
-    /// The folio at page `index`, created if missing, locked.
-    pub(crate) fn get_or_create(&self, index: u64) -> Result<LockedFolio> {
-        // SAFETY: The mapping is valid; the result is locked and referenced, or an error.
-        let folio = from_err_ptr(unsafe {
-            bindings::rust_shmem_folio_create_locked(self.mapping(), index as c_ulong)
-        })?;
+    /// The folio holding page `index`, if there is one, locked.
+    pub(crate) fn lookup_locked(&self, index: u64) -> Option<LockedFolio> {
+        // SAFETY: The mapping is valid; a folio returned is locked, still in the mapping, and
+        // carries a reference for us.
+        let folio =
+            unsafe { bindings::rust_shmem_folio_lookup_locked(self.mapping(), index as c_ulong) };
         // INVARIANT: As above.
-        Ok(LockedFolio(FolioRef(NonNull::new(folio).ok_or(ENOMEM)?)))
+        NonNull::new(folio).map(|folio| LockedFolio(FolioRef(folio)))
+    }
+
+    /// The allocation flags of the mapping (`mapping_gfp_mask`).
+    pub(crate) fn gfp(&self) -> bindings::gfp_t {
+        // SAFETY: The mapping is valid; its mask is set once, when the inode is made.
+        unsafe { (*self.mapping()).gfp_mask }
+    }
+
+    /// Adds a new folio holding page `index`, locked and not yet holding data: of the largest
+    /// order in `orders` (a bit per order) whose aligned range is empty and which `large_gfp`
+    /// can allocate (`shmem_alloc_and_add_folio`), else of a single page. `EEXIST` when
+    /// something was added at `index` meanwhile.
+    pub(crate) fn add_new(
+        &self,
+        index: u64,
+        mut orders: u64,
+        large_gfp: bindings::gfp_t,
+    ) -> Result<LockedFolio> {
+        while orders != 0 {
+            let order = 63 - orders.leading_zeros();
+            orders &= !(1 << order);
+            let first = index & !((1u64 << order) - 1);
+            let last = first + (1u64 << order) - 1;
+            // SAFETY: The mapping is valid.
+            if unsafe {
+                bindings::rust_shmem_mapping_range_used(
+                    self.mapping(),
+                    first as c_ulong,
+                    last as c_ulong,
+                )
+            } {
+                continue;
+            }
+            if let Some(folio) = Self::alloc(large_gfp, order) {
+                return self.insert(folio, first);
+            }
+        }
+        let folio = Self::alloc(self.gfp(), 0).ok_or(ENOMEM)?;
+        self.insert(folio, index)
+    }
+
+    /// A new locked folio of `order` pages that is in no page cache.
+    fn alloc(gfp: bindings::gfp_t, order: u32) -> Option<LockedFolio> {
+        // SAFETY: Allocation has no precondition; the result is locked and ours, or null.
+        let folio = unsafe { bindings::rust_shmem_folio_alloc_locked(gfp, order) };
+        // INVARIANT: We own the allocation's reference.
+        NonNull::new(folio).map(|folio| LockedFolio(FolioRef(folio)))
+    }
+
+    /// Puts a new locked folio into the page cache at `index`, its first page.
+    fn insert(&self, folio: LockedFolio, index: u64) -> Result<LockedFolio> {
+        // SAFETY: The mapping is valid; the folio is locked, new, aligned to its size at
+        // `index`, and keeps our reference either way (the page cache takes its own).
+        to_result(unsafe {
+            bindings::filemap_add_folio(self.mapping(), folio.0.raw(), index as c_ulong, self.gfp())
+        })?;
+        // SAFETY: The folio is new and in our page cache.
+        unsafe { bindings::rust_shmem_count_large_folio_alloc(folio.0.raw()) };
+        Ok(folio)
     }
 
     /// What a read of up to `left` bytes at `pos` finds next: the segment up to the end of the

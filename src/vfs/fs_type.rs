@@ -78,6 +78,9 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     /// When `inode` was made, for `statx`'s `STATX_BTIME`: seconds and nanoseconds.
     fn birth_time(inode: &Inode<Self>) -> (i64, u32);
 
+    /// The I/O size `stat` suggests for `inode`, if not the page size.
+    fn io_block_size(inode: &Inode<Self>) -> Option<u32>;
+
     /// Reports usage against the superblock's limits.
     fn usage(sb: &SuperBlock<Self>) -> Usage;
 
@@ -406,7 +409,7 @@ impl<T: FileSystem> FsRegistration<T> {
 }
 
 /// `inode_operations::getattr` of every inode of `T`: the generic attributes plus the birth
-/// time (`shmem_getattr`).
+/// time and the filesystem's I/O size (`shmem_getattr`).
 ///
 /// # Safety
 ///
@@ -422,6 +425,9 @@ pub(crate) unsafe extern "C" fn getattr<T: FileSystem>(
     unsafe {
         let inode = Inode::<T>::from_raw((*(*path).dentry).d_inode);
         bindings::generic_fillattr(idmap, request_mask, inode.as_raw(), stat);
+        if let Some(size) = T::io_block_size(inode) {
+            (*stat).blksize = size;
+        }
         if request_mask & bindings::STATX_BTIME != 0 {
             let (sec, nsec) = T::birth_time(inode);
             (*stat).result_mask |= bindings::STATX_BTIME;

@@ -143,6 +143,11 @@ impl<T: FileSystem> Inode<T> {
         u32::from(self.mode()) & bindings::S_IFMT == bindings::S_IFDIR
     }
 
+    /// Whether the inode is a regular file.
+    pub(crate) fn is_regular(&self) -> bool {
+        u32::from(self.mode()) & bindings::S_IFMT == bindings::S_IFREG
+    }
+
     /// The number of links.
     pub(crate) fn nlink(&self) -> u32 {
         // SAFETY: The inode is valid; `i_nlink` is read like the C `inode->i_nlink`.
@@ -358,7 +363,8 @@ impl<T: FileSystem> NewInode<T> {
     }
 
     /// Sets the page-cache operations and keeps the mapping's pages resident: with no swap
-    /// behind us, reclaim must never drop a page of ours (like ramfs).
+    /// behind us, reclaim must never drop a page of ours (like ramfs). Pages are movable (the
+    /// operations must migrate them) and may come in large folios, as in tmpfs.
     pub(crate) fn set_resident_mapping(
         &mut self,
         aops: &'static bindings::address_space_operations,
@@ -367,8 +373,12 @@ impl<T: FileSystem> NewInode<T> {
         unsafe {
             let mapping = (*self.raw()).i_mapping;
             (*mapping).a_ops = aops;
-            bindings::rust_shmem_mapping_set_gfp_mask(mapping, bindings::RUST_SHMEM_GFP_HIGHUSER);
+            bindings::rust_shmem_mapping_set_gfp_mask(
+                mapping,
+                bindings::RUST_SHMEM_GFP_HIGHUSER_MOVABLE,
+            );
             bindings::rust_shmem_mapping_set_unevictable(mapping);
+            bindings::rust_shmem_mapping_set_large_folios(mapping);
         }
     }
 

@@ -12,9 +12,9 @@
 # size or failed call, and dumps its operation log, printed here).
 #
 # Runs: rust_shmem with the first seed for RS_FSX_OPS operations (default 100000), rust_shmem with
-# each further seed and tmpfs with the first seed (the control: same operation sequence) for
-# RS_FSX_SHORT_OPS (default 20000). Under TCG fsx does about 750 operations a second, so the
-# defaults take a little over 3 minutes.
+# each further seed, tmpfs with the first seed (the control: same operation sequence), and
+# rust_shmem with huge=always and huge=within_size (large folios) for RS_FSX_SHORT_OPS (default
+# 20000). Under TCG fsx does about 750 operations a second, so the defaults take about 4 minutes.
 #
 # Environment: RS_FSX (the program, default fsx from PATH), RS_FSX_OPS, RS_FSX_SHORT_OPS,
 # RS_FSX_SEEDS (default "1 2"). From the host, e.g.
@@ -82,18 +82,21 @@ for s in $SEEDS; do
 	fi
 done
 runs="$runs tmpfs:$first:$SHORT_OPS"
+# Large folios: every truncate and punch splits or zeroes part of one (fs:seed:ops:huge policy).
+runs="$runs rust_shmem:$first:$SHORT_OPS:always rust_shmem:$first:$SHORT_OPS:within_size"
 nruns=0
 for r in $runs; do nruns=$((nruns + 1)); done
 
-echo "# $("$FSX" --version); runs (filesystem:seed:operations):$runs"
+echo "# $("$FSX" --version); runs (filesystem:seed:operations[:huge=]):$runs"
 echo "# config: $(sed -n 's/^\([a-z_]*\) = \([0-9]*\)$/\1=\2/p' "$work/fsx.toml" | tr '\n' ' ')"
 echo "1..$nruns"
 
-# One run: $1 = filesystem, $2 = seed, $3 = operations, $4 = name. Leaves $work/$4.{log,rc,secs}.
+# One run: $1 = filesystem, $2 = seed, $3 = operations, $4 = name, $5 = huge= policy. Leaves
+# $work/$4.{log,rc,secs}.
 run_one() {
 	mnt=$base/$4
 	mkdir -p "$mnt" "$work/$4"
-	if ! mount -t "$1" -o mode=0755 "fsx_$1" "$mnt"; then
+	if ! mount -t "$1" -o "mode=0755,huge=$5" "fsx_$1" "$mnt"; then
 		echo "could not mount $1 on $mnt" >"$work/$4.log"
 		echo 255 >"$work/$4.rc"
 		echo 0 >"$work/$4.secs"
@@ -112,23 +115,25 @@ run_one() {
 	umount "$mnt" || echo "umount $mnt failed" >>"$work/$4.log"
 }
 
-# fs:seed:ops -> fsx_fs_seed_N
+# fs:seed:ops[:huge] -> fsx_fs[_huge_policy]_seed_N
 name_of() {
-	echo "$1" | awk -F: '{ print "fsx_" $1 "_seed_" $2 }'
+	echo "$1" | awk -F: '{ print "fsx_" $1 ($4 == "" ? "" : "_huge_" $4) "_seed_" $2 }'
+}
+
+# Field $2 (from 1) of run $1.
+field() {
+	echo "$1" | cut -d: -f"$2"
 }
 
 for r in $runs; do
-	fs=${r%%:*}
-	ops=${r##*:}
-	seed=${r#*:}
-	seed=${seed%%:*}
-	run_one "$fs" "$seed" "$ops" "$(name_of "$r")"
+	huge=$(field "$r" 4)
+	run_one "$(field "$r" 1)" "$(field "$r" 2)" "$(field "$r" 3)" "$(name_of "$r")" "${huge:-never}"
 done
 
 n=0 pass=0 fail=0
 for r in $runs; do
 	name=$(name_of "$r")
-	ops=${r##*:}
+	ops=$(field "$r" 3)
 	n=$((n + 1))
 	rc=$(cat "$work/$name.rc" 2>/dev/null || echo 255)
 	secs=$(cat "$work/$name.secs" 2>/dev/null || echo 0)
