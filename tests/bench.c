@@ -283,6 +283,22 @@ static void compare(const char *name, workload fn, const struct side *ref,
 	fflush(stdout);
 }
 
+/* The big-file workloads, each named with @suffix appended. */
+static void file_workloads(const struct side *ref, const struct side *ours, const char *suffix)
+{
+	double mb = (double)big_mb;
+	char name[32];
+
+#define NAMED(base) (snprintf(name, sizeof(name), "%s%s", base, suffix), name)
+	compare(NAMED("seq_write"), seq_write, ref, ours, mb, "MiB/s");
+	compare(NAMED("seq_read"), seq_read, ref, ours, mb, "MiB/s");
+	compare(NAMED("rand_4k_rw"), rand_4k, ref, ours, RAND_OPS, "op/s ");
+	unlink(path_in(ref, "big"));
+	unlink(path_in(ours, "big"));
+	compare(NAMED("mmap_fault"), mmap_fault, ref, ours, mb / 4 * MiB / page, "pf/s ");
+#undef NAMED
+}
+
 static size_t env_num(const char *name, size_t def)
 {
 	const char *v = getenv(name);
@@ -316,23 +332,13 @@ int main(void)
 
 	printf("# %zu MiB files and mappings, %zu files, best of %d, ratio = rust_shmem/reference\n",
 	       big_mb, nfiles, reps);
-	compare("seq_write", seq_write, &tmpfs, &ours, mb, "MiB/s");
-	compare("seq_read", seq_read, &tmpfs, &ours, mb, "MiB/s");
-	compare("rand_4k_rw", rand_4k, &tmpfs, &ours, RAND_OPS, "op/s ");
-	unlink(path_in(&tmpfs, "big"));
-	unlink(path_in(&ours, "big"));
-	compare("mmap_fault", mmap_fault, &tmpfs, &ours, mb / 4 * MiB / page, "pf/s ");
+	file_workloads(&tmpfs, &ours, "");
 	compare("create_unlink", create_unlink, &tmpfs, &ours, nfiles, "file/s");
 	/* Large folios: the file workloads again with huge=always on both. */
 	if (mount(NULL, tmpfs.dir, NULL, MS_REMOUNT, "huge=always") ||
 	    mount(NULL, ours.dir, NULL, MS_REMOUNT, "huge=always"))
 		die("remount huge=always");
-	compare("seq_write_huge", seq_write, &tmpfs, &ours, mb, "MiB/s");
-	compare("seq_read_huge", seq_read, &tmpfs, &ours, mb, "MiB/s");
-	compare("rand_4k_huge", rand_4k, &tmpfs, &ours, RAND_OPS, "op/s ");
-	unlink(path_in(&tmpfs, "big"));
-	unlink(path_in(&ours, "big"));
-	compare("mmap_fault_huge", mmap_fault, &tmpfs, &ours, mb / 4 * MiB / page, "pf/s ");
+	file_workloads(&tmpfs, &ours, "_huge");
 	tmpfs.name = "/dev/zero";
 	ours.name = "/dev/rust_shmem_zero";
 	compare("zero_fault", zero_fault, &tmpfs, &ours, mb * MiB / page, "pf/s ");
