@@ -112,6 +112,13 @@ impl LockedFolio {
         unsafe { bindings::rust_shmem_folio_zero_around(self.0.raw(), pos, len) };
     }
 
+    /// Our reference alone, for a folio whose lock someone else has released.
+    fn lock_released(self) -> FolioRef {
+        let folio = core::mem::ManuallyDrop::new(self);
+        // SAFETY: `folio` is never dropped, so the reference is moved out exactly once.
+        unsafe { core::ptr::read(&folio.0) }
+    }
+
     /// Hands the folio over locked, with our reference: `write_begin` returns it so.
     pub(crate) fn into_raw(self) -> *mut bindings::folio {
         let folio = core::mem::ManuallyDrop::new(self);
@@ -246,9 +253,14 @@ impl<'a, T: FileSystem> PageCache<'a, T> {
     fn insert(&self, folio: LockedFolio, index: u64) -> Result<LockedFolio> {
         // SAFETY: The mapping is valid; the folio is locked, new, aligned to its size at
         // `index`, and keeps our reference either way (the page cache takes its own).
-        to_result(unsafe {
+        let ret = unsafe {
             bindings::filemap_add_folio(self.mapping(), folio.0.raw(), index as c_ulong, self.gfp())
-        })?;
+        };
+        if let Err(e) = to_result(ret) {
+            // On failure `filemap_add_folio` has cleared the lock: only our reference is left.
+            drop(folio.lock_released());
+            return Err(e);
+        }
         // SAFETY: The folio is new and in our page cache.
         unsafe { bindings::rust_shmem_count_large_folio_alloc(folio.0.raw()) };
         Ok(folio)
