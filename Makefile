@@ -109,7 +109,8 @@ tools:
 # guest runners, which become /tests/bin entries like the kselftests.
 SUITE_BINS := pjdfstest:/usr/bin/pjdfstest fsx:/usr/bin/fsx \
 	$(CURDIR)/tests/suites/pjdfstest.sh:/tests/bin/pjdfstest $(CURDIR)/tests/suites/fsx.sh:/tests/bin/fsx \
-	stress-ng:/usr/bin/stress-ng $(CURDIR)/tests/suites/stress.sh:/tests/bin/stress
+	stress-ng:/usr/bin/stress-ng $(CURDIR)/tests/suites/stress.sh:/tests/bin/stress \
+	$(CURDIR)/tests/suites/oom_refs.sh:/tests/bin/oom_refs
 
 # The shim and the dynamically linked test that preloads it, with their shared libraries.
 SYSV_BINS := $(SYSV_SHIM):/usr/lib/librust_shmem_sysv.so \

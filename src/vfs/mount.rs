@@ -4,7 +4,13 @@
 
 use crate::bindings;
 use core::{ops::Deref, ptr::NonNull};
-use kernel::{error::from_err_ptr, prelude::*, types::Opaque, ThisModule};
+use kernel::{
+    error::from_err_ptr,
+    prelude::*,
+    time::{delay::fsleep, Delta},
+    types::Opaque,
+    ThisModule,
+};
 
 use super::{FileSystem, FsRegistration, SuperBlock};
 
@@ -62,6 +68,12 @@ impl Mount {
 /// just before unmounting: user mounts, open files and mappings still pin the module, the
 /// internal mount does not.
 ///
+/// Its files are then the only thing that pins the module for their inodes, and they give their
+/// reference back too early: `__fput` drops it (`fops_put`) before it puts the dentry, which
+/// evicts the inode through the filesystem's operations (truncating the page cache, queueing the
+/// RCU free of the inode), and before it puts the mount. So the module may be unloading while
+/// the last files of the internal mount are still on their way out; `drop` waits for them.
+///
 /// # Invariants
 ///
 /// `mnt` is a live mount made by `kern_mount`; the module reference its superblock took has been
@@ -102,8 +114,36 @@ impl Deref for KernMount {
     }
 }
 
+impl KernMount {
+    /// Waits until nothing but this object holds the mount: every file of the mount has been
+    /// through `__fput` up to its final `mntput`, so none will run the filesystem's code again
+    /// (the RCU frees of their inodes aside, which the inode cache waits for).
+    ///
+    /// Must not be called by a task that has a file of the mount in its pending task work: that
+    /// `__fput` would only run after the wait.
+    fn wait_for_users(&self) {
+        let mnt = self.mnt.as_ptr();
+        // SAFETY: The mount is live by the type invariant; the reference is dropped below.
+        unsafe { bindings::mntget(mnt) };
+        let mut waited_ms = 0u32;
+        // `may_umount_tree` sees a lone mount as busy while it has more than two references:
+        // the one from `kern_mount` and the one just taken.
+        // SAFETY: The mount is live.
+        while unsafe { bindings::may_umount_tree(mnt) } == 0 {
+            if waited_ms % 10_000 == 9_990 {
+                pr_warn!("waiting for the files of the internal mount to be released\n");
+            }
+            fsleep(Delta::from_millis(10));
+            waited_ms = waited_ms.wrapping_add(10);
+        }
+        // SAFETY: Drops the reference taken above, which is not the last: `kern_mount`'s remains.
+        unsafe { bindings::mntput(mnt) };
+    }
+}
+
 impl Drop for KernMount {
     fn drop(&mut self) {
+        self.wait_for_users();
         // SAFETY: The module is still loaded (we are part of it); restore the reference the
         // superblock will drop when `kern_unmount` tears it down.
         unsafe { bindings::__module_get(self.module.as_ptr()) };
