@@ -55,6 +55,7 @@ static void die(const char *what)
 /* One side of a comparison: a directory on a mount, or a zero device. */
 struct side {
 	const char *name;
+	int reference;		/* the kernel's own implementation */
 	const char *dir;	/* file workloads */
 	const char *dev;	/* device workloads */
 	/* SysV workloads */
@@ -141,6 +142,25 @@ static double rand_4k(const struct side *s)
 	return t;
 }
 
+/* The calling process's FilePmdMapped, in KiB (-1 if unreadable). */
+static long file_pmd_mapped_kb(void)
+{
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+	char line[128];
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "FilePmdMapped: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* FilePmdMapped of the last mmap_fault run on each side, read after the timed loop. */
+static long last_pmd_kb[2];
+
 static double mmap_fault(const struct side *s)
 {
 	size_t len = big_mb * MiB / 4, off;
@@ -159,6 +179,7 @@ static double mmap_fault(const struct side *s)
 	for (off = 0; off < len; off += page)
 		p[off] = 1;
 	t = now() - t;
+	last_pmd_kb[s->reference ? 0 : 1] = file_pmd_mapped_kb();
 	munmap(p, len);
 	close(fd);
 	unlink(path_in(s, "map"));
@@ -296,6 +317,9 @@ static void file_workloads(const struct side *ref, const struct side *ours, cons
 	unlink(path_in(ref, "big"));
 	unlink(path_in(ours, "big"));
 	compare(NAMED("mmap_fault"), mmap_fault, ref, ours, mb / 4 * MiB / page, "pf/s ");
+	/* Like for like: how much of each mapping the last run mapped with PMDs. */
+	printf("#   PMD-mapped in mmap_fault%s: %s %ld MiB, %s %ld MiB (of %zu)\n", suffix, ref->name,
+	       last_pmd_kb[0] / 1024, ours->name, last_pmd_kb[1] / 1024, big_mb / 4);
 #undef NAMED
 }
 
@@ -308,8 +332,8 @@ static size_t env_num(const char *name, size_t def)
 
 int main(void)
 {
-	struct side tmpfs = { "tmpfs", "/bench/tmpfs", "/dev/zero", shmget, shmat, shmdt, shmctl };
-	struct side ours = { "rust_shmem", "/bench/rust_shmem", "/dev/rust_shmem_zero",
+	struct side tmpfs = { "tmpfs", 1, "/bench/tmpfs", "/dev/zero", shmget, shmat, shmdt, shmctl };
+	struct side ours = { "rust_shmem", 0, "/bench/rust_shmem", "/dev/rust_shmem_zero",
 			     rs_shmget, rs_shmat, rs_shmdt, rs_shmctl };
 	char opts[64];
 	double mb;

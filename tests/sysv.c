@@ -307,6 +307,9 @@ static void sc_create_lookup(const struct sysv_ops *ops)
 	rec("shmseg", ipc_info.shmseg);
 	rec("shmall", ipc_info.shmall);
 	WANT_ERR("IPC_STAT NULL", ops->ctl(k, IPC_STAT, NULL), EFAULT);
+	WANT_ERR("IPC_STAT unmapped", ops->ctl(k, IPC_STAT, (struct shmid_ds *)PAGE), EFAULT);
+	WANT_ERR("IPC_INFO unmapped", ops->ctl(0, IPC_INFO, (struct shmid_ds *)PAGE), EFAULT);
+	WANT_ERR("SHM_INFO unmapped", ops->ctl(0, SHM_INFO, (struct shmid_ds *)PAGE), EFAULT);
 	WANT_ERR("negative id", ops->ctl(-1, IPC_STAT, &(struct shmid_ds){}), EINVAL);
 	WANT_ERR("bad cmd", ops->ctl(k, 99, &(struct shmid_ds){}), EINVAL);
 	CALL("rmid a", ops->ctl(a, IPC_RMID, NULL));
@@ -501,6 +504,7 @@ static void sc_ipc_set(const struct sysv_ops *ops)
 {
 	int id = CALL("create", ops->get(KEY, PAGE, IPC_CREAT | 0600));
 	struct shmid_ds ds = stat_of(ops, id);
+	void *ro = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	ds.shm_perm.uid = 1234;
 	ds.shm_perm.gid = 5678;
@@ -515,6 +519,12 @@ static void sc_ipc_set(const struct sysv_ops *ops)
 	ds.shm_perm.gid = (gid_t)-1;
 	WANT_ERR("invalid gid", ops->ctl(id, IPC_SET, &ds), EINVAL);
 	WANT_ERR("IPC_SET NULL", ops->ctl(id, IPC_SET, NULL), EFAULT);
+	WANT_ERR("IPC_SET unmapped", ops->ctl(id, IPC_SET, (struct shmid_ds *)PAGE), EFAULT);
+	want("read-only page", ro != MAP_FAILED, 1);
+	if (ro != MAP_FAILED) {
+		WANT_ERR("IPC_STAT read-only", ops->ctl(id, IPC_STAT, ro), EFAULT);
+		munmap(ro, PAGE);
+	}
 	rec_stat(ops, "unchanged", id);
 	CALL("rmid", ops->ctl(id, IPC_RMID, NULL));
 }

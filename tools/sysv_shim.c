@@ -23,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
+#include <sys/uio.h>
 
 #include <linux/rust_shmem_sysv.h>
 
@@ -55,6 +56,23 @@ static int shim_dev(void)
 		fd = expected;
 	}
 	return fd;
+}
+
+/*
+ * The caller's buffer is read and written with process_vm_readv/writev on ourselves, which fail
+ * with EFAULT on a bad address as the kernel's copy_{from,to}_user would, instead of faulting.
+ */
+static int shim_copy(void *to, const void *from, size_t len, bool out)
+{
+	struct iovec local = { .iov_base = out ? (void *)from : to, .iov_len = len };
+	struct iovec remote = { .iov_base = out ? to : (void *)from, .iov_len = len };
+	ssize_t done = out ? process_vm_writev(getpid(), &local, 1, &remote, 1, 0) :
+			     process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+
+	if (done == (ssize_t)len)
+		return 0;
+	errno = EFAULT;
+	return -1;
 }
 
 SHIM_API int SHIM(shmget)(key_t key, size_t size, int shmflg)
@@ -90,6 +108,12 @@ SHIM_API int SHIM(shmdt)(const void *shmaddr)
 SHIM_API int SHIM(shmctl)(int shmid, int cmd, struct shmid_ds *buf)
 {
 	struct rust_shmem_sysv_ctl ctl = { .size = sizeof(ctl), .shmid = shmid, .cmd = cmd };
+	union {
+		struct shmid_ds ds;
+		struct shminfo info;
+		struct shm_info shm_info;
+	} out;
+	size_t out_len;
 	int fd = shim_dev();
 	int ret;
 
@@ -97,72 +121,58 @@ SHIM_API int SHIM(shmctl)(int shmid, int cmd, struct shmid_ds *buf)
 		return -1;
 	if (cmd == IPC_SET) {
 		/* The kernel copies the buffer in before anything else. */
-		if (!buf) {
-			errno = EFAULT;
+		struct shmid_ds in;
+
+		if (shim_copy(&in, buf, sizeof(in), false))
 			return -1;
-		}
-		ctl.ds.uid = buf->shm_perm.uid;
-		ctl.ds.gid = buf->shm_perm.gid;
-		ctl.ds.mode = buf->shm_perm.mode;
+		ctl.ds.uid = in.shm_perm.uid;
+		ctl.ds.gid = in.shm_perm.gid;
+		ctl.ds.mode = in.shm_perm.mode;
 	}
 	ret = ioctl(fd, RUST_SHMEM_SYSV_CTL, &ctl);
 	if (ret < 0)
 		return ret;
+	memset(&out, 0, sizeof(out));
 	switch (cmd) {
 	case IPC_STAT:
 	case SHM_STAT:
 	case SHM_STAT_ANY:
-		if (!buf)
-			break;
-		memset(buf, 0, sizeof(*buf));
-		buf->shm_perm.__key = ctl.ds.key;
-		buf->shm_perm.uid = ctl.ds.uid;
-		buf->shm_perm.gid = ctl.ds.gid;
-		buf->shm_perm.cuid = ctl.ds.cuid;
-		buf->shm_perm.cgid = ctl.ds.cgid;
-		buf->shm_perm.mode = ctl.ds.mode;
-		buf->shm_perm.__seq = ctl.ds.seq;
-		buf->shm_segsz = ctl.ds.segsz;
-		buf->shm_atime = ctl.ds.atime;
-		buf->shm_dtime = ctl.ds.dtime;
-		buf->shm_ctime = ctl.ds.ctime;
-		buf->shm_cpid = ctl.ds.cpid;
-		buf->shm_lpid = ctl.ds.lpid;
-		buf->shm_nattch = ctl.ds.nattch;
-		return ret;
+		out.ds.shm_perm.__key = ctl.ds.key;
+		out.ds.shm_perm.uid = ctl.ds.uid;
+		out.ds.shm_perm.gid = ctl.ds.gid;
+		out.ds.shm_perm.cuid = ctl.ds.cuid;
+		out.ds.shm_perm.cgid = ctl.ds.cgid;
+		out.ds.shm_perm.mode = ctl.ds.mode;
+		out.ds.shm_perm.__seq = ctl.ds.seq;
+		out.ds.shm_segsz = ctl.ds.segsz;
+		out.ds.shm_atime = ctl.ds.atime;
+		out.ds.shm_dtime = ctl.ds.dtime;
+		out.ds.shm_ctime = ctl.ds.ctime;
+		out.ds.shm_cpid = ctl.ds.cpid;
+		out.ds.shm_lpid = ctl.ds.lpid;
+		out.ds.shm_nattch = ctl.ds.nattch;
+		out_len = sizeof(out.ds);
+		break;
 	case IPC_INFO:
-		if (!buf)
-			break;
-		{
-			struct shminfo *info = (struct shminfo *)buf;
-
-			memset(info, 0, sizeof(*info));
-			info->shmmax = ctl.info.shmmax;
-			info->shmmin = ctl.info.shmmin;
-			info->shmmni = ctl.info.shmmni;
-			info->shmseg = ctl.info.shmseg;
-			info->shmall = ctl.info.shmall;
-		}
-		return ret;
+		out.info.shmmax = ctl.info.shmmax;
+		out.info.shmmin = ctl.info.shmmin;
+		out.info.shmmni = ctl.info.shmmni;
+		out.info.shmseg = ctl.info.shmseg;
+		out.info.shmall = ctl.info.shmall;
+		out_len = sizeof(out.info);
+		break;
 	case SHM_INFO:
-		if (!buf)
-			break;
-		{
-			struct shm_info *info = (struct shm_info *)buf;
-
-			memset(info, 0, sizeof(*info));
-			info->used_ids = (int)ctl.info.used_ids;
-			info->shm_tot = ctl.info.shm_tot;
-			info->shm_rss = ctl.info.shm_rss;
-			info->shm_swp = ctl.info.shm_swp;
-			info->swap_attempts = ctl.info.swap_attempts;
-			info->swap_successes = ctl.info.swap_successes;
-		}
-		return ret;
+		out.shm_info.used_ids = (int)ctl.info.used_ids;
+		out.shm_info.shm_tot = ctl.info.shm_tot;
+		out.shm_info.shm_rss = ctl.info.shm_rss;
+		out.shm_info.shm_swp = ctl.info.shm_swp;
+		out.shm_info.swap_attempts = ctl.info.swap_attempts;
+		out.shm_info.swap_successes = ctl.info.swap_successes;
+		out_len = sizeof(out.shm_info);
+		break;
 	default:
 		return ret;
 	}
-	/* A NULL buffer: the kernel fails the copy-out after the command. */
-	errno = EFAULT;
-	return -1;
+	/* As in the kernel, a bad buffer fails the copy-out after the command has run. */
+	return shim_copy(buf, &out, out_len, true) ? -1 : ret;
 }
