@@ -18,6 +18,7 @@
 #   make check-debug  the same on the debug kernel flavour (qemu/kernel-debug.config)
 #   make bench     boot the guest and compare rust_shmem with tmpfs and /dev/zero (tests/bench.c):
 #                  throughput on both and the ratio, per workload; not a test
+#   make profile   the bench under perf in the guest, one side at a time (needs linux-perf)
 #   make shell     boot the guest with the module mounted on /dev/shm and give an interactive shell
 #   make clean     remove build/ and the module's build products (never the kernel cache)
 #
@@ -60,7 +61,7 @@ MODULE_FLAGS :=
 # Crate files for rustfmt: the root (rustfmt follows its `mod` declarations into src/).
 CRATE_ROOT := rust_shmem.rs
 
-.PHONY: all deps kernel module consumer lint tests tools image run check check-debug bench shell clean
+.PHONY: all deps kernel module consumer lint tests tools image run check check-debug bench profile shell clean
 all: module
 
 deps:
@@ -133,6 +134,14 @@ check: lint image
 
 bench: image
 	$(Q)$(BOOT) -m bench
+
+# The bench under perf in the guest (timer sampling), one side at a time, e.g.
+#   make profile RUST_SHMEM_APPEND="RS_BENCH_ONLY=zero_fault RS_BENCH_SIDE=ours"
+profile: HOST_BINS += $(shell command -v perf)
+profile: deps
+	$(Q)command -v perf >/dev/null || { echo "make profile needs perf (Debian's linux-perf)" >&2; exit 1; }
+	$(Q)$(MAKE) --no-print-directory bench HOST_BINS="$(HOST_BINS)" \
+		RUST_SHMEM_APPEND="RS_PROFILE=$${RS_PROFILE:-0.5} $${RUST_SHMEM_APPEND:-}"
 
 # The whole check on the debug kernel (KASAN, KFENCE, lockdep, DEBUG_VM, kmemleak, ...): a second
 # cached kernel build; the guest is several times slower, hence the longer timeout and shorter fsx

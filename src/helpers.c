@@ -174,10 +174,17 @@ bool rust_shmem_folio_test_uptodate(struct folio *folio)
 	return folio_test_uptodate(folio);
 }
 
-/* A folio preallocated earlier becomes zeroed data (shmem_get_folio_gfp's "clear:"). */
+/*
+ * A new or preallocated folio becomes zeroed data (shmem_get_folio_gfp's "clear:"), a page at a
+ * time with the architecture's page clearing, as there: on x86 that is `rep stosb` where ERMS makes
+ * it the fastest, which memset() would not use.
+ */
 void rust_shmem_folio_zero_mark_uptodate(struct folio *folio)
 {
-	folio_zero_range(folio, 0, folio_size(folio));
+	long i, n = folio_nr_pages(folio);
+
+	for (i = 0; i < n; i++)
+		clear_highpage(folio_page(folio, i));
 	flush_dcache_folio(folio);
 	folio_mark_uptodate(folio);
 }

@@ -9,7 +9,9 @@
  * (both remounted huge=always).
  *
  * Environment: RS_BENCH_MB (size of the big file and mapping, default 1024), RS_BENCH_FILES
- * (create+unlink count, default 100000), RS_BENCH_REPS (default 3).
+ * (create+unlink count, default 100000), RS_BENCH_REPS (default 3); for profiling (make profile),
+ * RS_BENCH_ONLY (comma-separated workload names: only those) and RS_BENCH_SIDE (ref or ours: that
+ * side alone, so that a profile of the run holds one implementation).
  *
  * sysv_cycle: shmget of a 1 MiB IPC_PRIVATE segment, shmat, a write to each page, shmdt and
  * IPC_RMID, with the kernel's system calls and through /dev/rust_shmem_sysv (tools/sysv_shim.c).
@@ -36,6 +38,8 @@
 
 static size_t big_mb = 1024, nfiles = 100000;
 static int reps = 3;
+static const char *only;	/* RS_BENCH_ONLY */
+static const char *side_only;	/* RS_BENCH_SIDE */
 static long page;
 
 static double now(void)
@@ -142,28 +146,36 @@ static double rand_4k(const struct side *s)
 	return t;
 }
 
-/* The calling process's FilePmdMapped, in KiB (-1 if unreadable). */
-static long file_pmd_mapped_kb(void)
+/* The sum of @field's values in @path's "name value" lines (-1 if unreadable). */
+static long sum_of(const char *path, const char *field)
 {
-	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+	FILE *f = fopen(path, "r");
+	size_t n = strlen(field);
 	char line[128];
-	long kb = -1;
+	long sum = -1, v;
 
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "FilePmdMapped: %ld kB", &kb) == 1)
-			break;
+		if (!strncmp(line, field, n) && sscanf(line + n, "%ld", &v) == 1)
+			sum = (sum < 0 ? 0 : sum) + v;
 	fclose(f);
-	return kb;
+	return sum;
 }
 
-/* FilePmdMapped of the last mmap_fault run on each side, read after the timed loop. */
-static long last_pmd_kb[2];
+/* How the last mmap_fault run on each side got its folios, read outside the timed loop. */
+struct fault_folios {
+	long pmd_mapped_kb;	/* FilePmdMapped + ShmemPmdMapped (tmpfs's folios count as shmem) */
+	long thp_file_alloc;	/* PMD-sized page cache folios allocated */
+	long thp_file_fallback;	/* PMD-sized allocations that failed */
+};
+
+static struct fault_folios last_fault_folios[2];
 
 static double mmap_fault(const struct side *s)
 {
 	size_t len = big_mb * MiB / 4, off;
+	struct fault_folios ff;
 	double t;
 	char *p;
 	int fd;
@@ -175,11 +187,17 @@ static double mmap_fault(const struct side *s)
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		die("mmap");
+	ff = (struct fault_folios){ 0, -sum_of("/proc/vmstat", "thp_file_alloc "),
+				    -sum_of("/proc/vmstat", "thp_file_fallback ") };
 	t = now();
 	for (off = 0; off < len; off += page)
 		p[off] = 1;
 	t = now() - t;
-	last_pmd_kb[s->reference ? 0 : 1] = file_pmd_mapped_kb();
+	ff.pmd_mapped_kb = sum_of("/proc/self/smaps_rollup", "FilePmdMapped:") +
+			   sum_of("/proc/self/smaps_rollup", "ShmemPmdMapped:");
+	ff.thp_file_alloc += sum_of("/proc/vmstat", "thp_file_alloc ");
+	ff.thp_file_fallback += sum_of("/proc/vmstat", "thp_file_fallback ");
+	last_fault_folios[s->reference ? 0 : 1] = ff;
 	munmap(p, len);
 	close(fd);
 	unlink(path_in(s, "map"));
@@ -282,6 +300,17 @@ static double sysv_cycle(const struct side *s)
 	return now() - t;
 }
 
+/* Whether @name is in the comma-separated @list. */
+static int listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (!strncmp(p, name, n) && (p[n] == ',' || !p[n]))
+			return 1;
+	return 0;
+}
+
 /* Runs @fn on both sides, alternating the order, and prints work/second for each and the ratio. */
 static void compare(const char *name, workload fn, const struct side *ref,
 		    const struct side *ours, double work, const char *unit)
@@ -289,6 +318,21 @@ static void compare(const char *name, workload fn, const struct side *ref,
 	double best_ref = 1e30, best_ours = 1e30;
 	int r;
 
+	if (only && !listed(only, name))
+		return;
+	if (side_only) {
+		const struct side *s = strcmp(side_only, "ref") ? ours : ref;
+		double best = 1e30;
+
+		for (r = 0; r < reps; r++) {
+			double t = fn(s);
+
+			best = t < best ? t : best;
+		}
+		printf("%-16s %-22s %10.1f %s   (one side only)\n", name, s->name, work / best, unit);
+		fflush(stdout);
+		return;
+	}
 	for (r = 0; r < reps; r++) {
 		const struct side *first = r & 1 ? ours : ref, *second = r & 1 ? ref : ours;
 		double a = fn(first), b = fn(second);
@@ -317,9 +361,15 @@ static void file_workloads(const struct side *ref, const struct side *ours, cons
 	unlink(path_in(ref, "big"));
 	unlink(path_in(ours, "big"));
 	compare(NAMED("mmap_fault"), mmap_fault, ref, ours, mb / 4 * MiB / page, "pf/s ");
-	/* Like for like: how much of each mapping the last run mapped with PMDs. */
-	printf("#   PMD-mapped in mmap_fault%s: %s %ld MiB, %s %ld MiB (of %zu)\n", suffix, ref->name,
-	       last_pmd_kb[0] / 1024, ours->name, last_pmd_kb[1] / 1024, big_mb / 4);
+	/* Like for like: how each side's last run got its folios. */
+	for (int i = 0; i < 2; i++)
+		if ((!only || listed(only, name)) &&
+		    (!side_only || !strcmp(side_only, i ? "ours" : "ref")))
+			printf("#   mmap_fault%s on %s: %ld of %zu MiB PMD-mapped, thp_file_alloc +%ld, "
+			       "thp_file_fallback +%ld\n", suffix, i ? ours->name : ref->name,
+			       last_fault_folios[i].pmd_mapped_kb / 1024, big_mb / 4,
+			       last_fault_folios[i].thp_file_alloc,
+			       last_fault_folios[i].thp_file_fallback);
 #undef NAMED
 }
 
@@ -341,6 +391,12 @@ int main(void)
 	big_mb = env_num("RS_BENCH_MB", big_mb);
 	nfiles = env_num("RS_BENCH_FILES", nfiles);
 	reps = (int)env_num("RS_BENCH_REPS", reps);
+	only = getenv("RS_BENCH_ONLY") && *getenv("RS_BENCH_ONLY") ? getenv("RS_BENCH_ONLY") : NULL;
+	side_only = getenv("RS_BENCH_SIDE") && *getenv("RS_BENCH_SIDE") ? getenv("RS_BENCH_SIDE") : NULL;
+	if (side_only && strcmp(side_only, "ref") && strcmp(side_only, "ours")) {
+		fprintf(stderr, "bench: RS_BENCH_SIDE must be ref or ours\n");
+		return 2;
+	}
 	page = sysconf(_SC_PAGESIZE);
 	mb = (double)big_mb;
 

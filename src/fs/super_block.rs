@@ -37,6 +37,19 @@ impl Limits {
     fn max_ispace(&self) -> u64 {
         self.max_inodes.saturating_mul(BOGO_INODE_SIZE)
     }
+
+    /// Takes `space` bytes of the inode budget, or fails with `ENOSPC`; free when unlimited.
+    fn take_ispace(&mut self, space: u64) -> Result {
+        if self.max_inodes == 0 {
+            return Ok(());
+        }
+        let used = self.used_ispace.saturating_add(space);
+        if used > self.max_ispace() {
+            return Err(ENOSPC);
+        }
+        self.used_ispace = used;
+        Ok(())
+    }
 }
 
 /// What a rust_shmem superblock keeps.
@@ -115,16 +128,7 @@ impl SbInfo {
     /// Takes `space` bytes of the inode budget, or fails with `ENOSPC` like tmpfs. Free when
     /// the budget is unlimited.
     pub(crate) fn take_ispace(&self, space: u64) -> Result {
-        let mut limits = self.limits.lock();
-        if limits.max_inodes == 0 {
-            return Ok(());
-        }
-        let used = limits.used_ispace.saturating_add(space);
-        if used > limits.max_ispace() {
-            return Err(ENOSPC);
-        }
-        limits.used_ispace = used;
-        Ok(())
+        self.limits.lock().take_ispace(space)
     }
 
     /// Gives back budget taken with [`SbInfo::take_ispace`].
@@ -138,8 +142,8 @@ impl SbInfo {
     /// Takes one inode from the budget and numbers it (`shmem_reserve_inode`): numbers count
     /// up from 1 per superblock and, with `inode32`, wrap around past 32 bits.
     pub(crate) fn reserve_inode(&self) -> Result<u64> {
-        self.take_ispace(BOGO_INODE_SIZE)?;
         let mut limits = self.limits.lock();
+        limits.take_ispace(BOGO_INODE_SIZE)?;
         let mut ino = limits.next_ino;
         if ino == 0 || (!limits.full_inums && ino > u64::from(u32::MAX)) {
             ino = 1;
