@@ -106,7 +106,6 @@ static VM_OPS: bindings::vm_operations_struct = bindings::vm_operations_struct {
     close: Some(vm_close),
     fault: Some(PageCacheVtable::<RustShmem>::fault),
     map_pages: Some(bindings::filemap_map_pages),
-    page_mkwrite: Some(bindings::filemap_page_mkwrite),
     ..pin_init::zeroed()
 };
 

@@ -90,11 +90,12 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
         };
 
     /// The operations of mappings of regular files (`shmem_vm_ops`): faults allocate through
-    /// [`Self::get_folio`], so that they get large folios and their pages are charged.
+    /// [`Self::get_folio`], so that they get large folios and their pages are charged. No
+    /// `page_mkwrite`, as in tmpfs: nothing needs write notification (there is no writeback),
+    /// and the write fault that adds a page updates the file times itself.
     pub(crate) const VM_OPS: bindings::vm_operations_struct = bindings::vm_operations_struct {
         fault: Some(Self::fault),
         map_pages: Some(bindings::filemap_map_pages),
-        page_mkwrite: Some(bindings::filemap_page_mkwrite),
         ..pin_init::zeroed()
     };
 
@@ -241,6 +242,9 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
     /// unless huge pages are off for the machine or the mapping, and only orders whose
     /// alignment the mapping's addresses allow (`shmem_allowable_huge_orders`).
     fn large_orders(inode: &Inode<T>, index: u64, write_end: i64, site: Option<&FaultSite>) -> u64 {
+        if !T::large_folios_enabled(inode) {
+            return 0;
+        }
         let vma = site.map_or(core::ptr::null_mut(), |site| site.vma);
         // SAFETY: `vma` is null or the fault's mapping, valid for the fault.
         if unsafe { bindings::rust_shmem_thp_disabled(vma) } {
