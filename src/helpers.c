@@ -235,6 +235,17 @@ size_t rust_shmem_copy_folio_to_iter(struct folio *folio, size_t offset, size_t 
 	return copy_folio_to_iter(folio, offset, bytes, iter);
 }
 
+/*
+ * A hole's @bytes at @offset in its page, for a read (shmem_file_read_iter): copying the zero page
+ * to user memory is faster than clearing it, but a pipe must not get the same page twice.
+ */
+size_t rust_shmem_copy_zeroes_to_iter(size_t offset, size_t bytes, struct iov_iter *iter)
+{
+	if (user_backed_iter(iter))
+		return copy_page_to_iter(ZERO_PAGE(0), offset, bytes, iter);
+	return iov_iter_zero(bytes, iter);
+}
+
 void rust_shmem_file_accessed(struct file *file)
 {
 	file_accessed(file);

@@ -59,6 +59,7 @@ long rust_shmem_folio_nr_pages(struct folio *folio);
 void rust_shmem_folio_put(struct folio *folio);
 size_t rust_shmem_copy_folio_to_iter(struct folio *folio, size_t offset, size_t bytes,
 				     struct iov_iter *iter);
+size_t rust_shmem_copy_zeroes_to_iter(size_t offset, size_t bytes, struct iov_iter *iter);
 void rust_shmem_file_accessed(struct file *file);
 struct inode *rust_shmem_folio_inode(struct folio *folio);
 unsigned long rust_shmem_folio_index(struct folio *folio);

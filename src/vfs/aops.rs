@@ -414,8 +414,14 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
                 };
                 let done = match segment.folio {
                     Some(folio) => folio.copy_to(segment.index, segment.offset, segment.len, dest),
-                    // SAFETY: `dest` is valid and has at least `segment.len` bytes of room.
-                    None => unsafe { bindings::iov_iter_zero(segment.len, dest.as_raw()) },
+                    // SAFETY: `dest` is valid; a hole's segment lies within one page.
+                    None => unsafe {
+                        bindings::rust_shmem_copy_zeroes_to_iter(
+                            segment.offset,
+                            segment.len,
+                            dest.as_raw(),
+                        )
+                    },
                 };
                 // SAFETY: As above.
                 unsafe { (*iocb).ki_pos += done as i64 };

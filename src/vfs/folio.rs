@@ -158,13 +158,13 @@ impl Drop for LockedFolio {
     }
 }
 
-/// The next part of a read, within one page (see [`PageCache::read_segment`]).
+/// The next part of a read, within one folio or hole page (see [`PageCache::read_segment`]).
 pub(crate) struct ReadSegment {
     /// The page index in the file.
     pub(crate) index: u64,
     /// Where the segment starts in the page.
     pub(crate) offset: usize,
-    /// Its length in bytes, at least 1.
+    /// Its length in bytes, at least 1; it runs past the page only within `folio`.
     pub(crate) len: usize,
     /// The folio with the data, or `None` for zeros.
     pub(crate) folio: Option<FolioRef>,
@@ -266,9 +266,10 @@ impl<'a, T: FileSystem> PageCache<'a, T> {
         Ok(folio)
     }
 
-    /// What a read of up to `left` bytes at `pos` finds next: the segment up to the end of the
-    /// page or of the file, and the folio holding it if the page has data (anything else, a hole
-    /// or a preallocated page, reads as zeros). `None` at or past the end of the file.
+    /// What a read of up to `left` bytes at `pos` finds next: the folio holding it if the page
+    /// has data, and the segment up to the end of that folio (one copy per large folio, as in
+    /// `shmem_file_read_iter`) or of the file; anything else, a hole or a preallocated page,
+    /// reads as zeros up to the end of the page. `None` at or past the end of the file.
     pub(crate) fn read_segment(&self, pos: i64, left: usize) -> Option<ReadSegment> {
         let page = bindings::PAGE_SIZE as i64;
         if pos >= self.0.size() {
@@ -282,8 +283,14 @@ impl<'a, T: FileSystem> PageCache<'a, T> {
             return None;
         }
         let offset = pos % page;
+        let room = match &folio {
+            Some(folio) => {
+                ((folio.index() + folio.nr_pages()) as i64 * page - pos).max(page - offset)
+            }
+            None => page - offset,
+        };
         let len = (size - pos)
-            .min(page - offset)
+            .min(room)
             .min(i64::try_from(left).unwrap_or(i64::MAX));
         Some(ReadSegment {
             index,
