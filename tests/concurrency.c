@@ -766,4 +766,60 @@ TEST_F_TIMEOUT(conc, many_processes_one_directory, 900)
 	free(log);
 }
 
+/*
+ * Processes faulting, writing and punching pages of one file at once, each on its own pages: the
+ * file's st_blocks and the mount's free blocks end exact (a file's count and the mount's move
+ * under different locks). Each worker's last round leaves half of its pages.
+ */
+TEST_F_TIMEOUT(conc, one_file_charged_exactly, 300)
+{
+	const long pages = 1024, page = 4096, rounds = 20;
+	struct statfs base, end;
+	pid_t pids[NWORKERS];
+	struct stat st;
+	char path[96];
+	int fd, i;
+
+	snprintf(path, sizeof(path), "%s/shared", self->dir);
+	fd = open(path, O_CREAT | O_RDWR, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, pages * page));
+	ASSERT_EQ(0, statfs(self->dir, &base));
+	for (i = 0; i < NWORKERS; i++) {
+		fflush(NULL);
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (pids[i] == 0) {
+			char *map = mmap(NULL, pages * page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			long r, p;
+
+			if (map == MAP_FAILED)
+				_exit(1);
+			for (r = 0; r < rounds; r++) {
+				for (p = i; p < pages; p += NWORKERS)
+					map[p * page] = 1;
+				for (p = i; p < pages; p += 2 * NWORKERS)
+					if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+						      p * page, page))
+						_exit(2);
+				for (p = i + NWORKERS; p < pages; p += 2 * NWORKERS)
+					if (pwrite(fd, "w", 1, p * page) != 1)
+						_exit(3);
+			}
+			_exit(0);
+		}
+	}
+	for (i = 0; i < NWORKERS; i++)
+		EXPECT_EQ(0, wait_child(pids[i]));
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(pages / 2 * (page / 512), (long)st.st_blocks);
+	ASSERT_EQ(0, statfs(self->dir, &end));
+	EXPECT_EQ(pages / 2, (long)(base.f_bfree - end.f_bfree));
+	ASSERT_EQ(0, ftruncate(fd, 0));
+	ASSERT_EQ(0, statfs(self->dir, &end));
+	EXPECT_EQ(base.f_bfree, end.f_bfree);
+	close(fd);
+	ASSERT_EQ(0, unlink(path));
+}
+
 TEST_HARNESS_MAIN

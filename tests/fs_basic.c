@@ -1589,6 +1589,11 @@ TEST_F(fs, size_limit_enforced)
 		EXPECT_EQ(0, ERRNO_OF(mount(NULL, sub, NULL, MS_REMOUNT, "size=2m")));
 		ASSERT_EQ(0, statfs(sub, &sfs));
 		EXPECT_EQ(512, (long)sfs.f_blocks);
+		/* size=0 lifts the limit for good: no remount brings one back. */
+		EXPECT_EQ(0, ERRNO_OF(mount(NULL, sub, NULL, MS_REMOUNT, "size=0")));
+		ASSERT_EQ(0, statfs(sub, &sfs));
+		EXPECT_EQ(0, (long)sfs.f_blocks);
+		EXPECT_EQ(EINVAL, ERRNO_OF(mount(NULL, sub, NULL, MS_REMOUNT, "size=4m")));
 		ASSERT_EQ(0, umount(sub));
 	}
 	EXPECT_EQ(wrote[0], wrote[1]);

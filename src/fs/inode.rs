@@ -7,16 +7,21 @@ use crate::bindings;
 use crate::vfs::xattr::XattrVtable;
 use crate::vfs::{acl, fs_type::getattr, inode::Idmap, Inode, NewInode, SuperBlock};
 use kernel::{
+    new_spinlock,
     prelude::*,
-    sync::atomic::{Atomic, Relaxed},
+    sync::{
+        atomic::{Atomic, Relaxed},
+        SpinLock,
+    },
 };
 
 /// What rust_shmem keeps per inode beyond `struct inode`.
 #[pin_data]
 pub(crate) struct InodeInfo {
-    /// Pages charged to the superblock for this inode's page cache (`shmem_inode_info::alloced`).
-    /// Changed only under the superblock's limits lock.
-    pub(crate) alloced: Atomic<u64>,
+    /// Pages charged for this inode's page cache (`shmem_inode_info::alloced`), under its own
+    /// lock (`shmem_inode_info::lock`), with which `i_blocks` changes too.
+    #[pin]
+    pub(crate) alloced: SpinLock<u64>,
     /// The target of a short symlink, which `i_link` points into.
     pub(crate) short_link: Option<KVec<u8>>,
     /// For files of the setup API: the file that carries their commit charge (see
@@ -35,7 +40,7 @@ impl InodeInfo {
     /// The data of a new inode.
     pub(crate) fn new() -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            alloced: Atomic::new(0),
+            alloced <- new_spinlock!(0, "rust_shmem_inode_alloced"),
             short_link: None,
             commit_charge: Atomic::new(core::ptr::null_mut()),
             crtime: (0, 0),

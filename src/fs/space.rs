@@ -14,48 +14,46 @@ use crate::vfs::{
     inode::InodeGuard,
     Inode,
 };
-use kernel::{prelude::*, sync::atomic::Relaxed};
+use kernel::prelude::*;
 
 /// Gives back the pages that left `inode`'s cache since the last look.
 ///
 /// Pages entering the cache are counted there before they are charged, so a count below the
 /// charge is only ever a page on its way in: it is left alone, never given back twice.
 pub(crate) fn recalc(inode: &Inode<RustShmem>) {
-    let alloced = &inode.info().alloced;
-    inode.super_block().info().uncharge_blocks(|| {
-        let charged = alloced.load(Relaxed);
-        let freed = charged.saturating_sub(PageCache::of(inode).nr_pages());
-        alloced.store(charged - freed, Relaxed);
-        inode.set_blocks(charged - freed);
+    let freed = {
+        let mut alloced = inode.info().alloced.lock();
+        let freed = alloced.saturating_sub(PageCache::of(inode).nr_pages());
+        *alloced -= freed;
+        inode.set_blocks(*alloced);
         freed
-    });
+    };
+    inode.super_block().info().uncharge_blocks(freed);
 }
 
 impl PageCacheOps for RustShmem {
     fn charge(inode: &Inode<Self>, pages: u64) -> Result {
         let sb = inode.super_block().info();
-        let alloced = &inode.info().alloced;
-        let take = || {
-            let now = alloced.load(Relaxed) + pages;
-            alloced.store(now, Relaxed);
-            inode.set_blocks(now);
-        };
-        if sb.charge_blocks(pages, take).is_ok() {
-            return Ok(());
+        if sb.charge_blocks(pages).is_err() {
+            // Full: pages truncated away may not have been given back yet.
+            recalc(inode);
+            sb.charge_blocks(pages)?;
         }
-        // Full: pages truncated away may not have been given back yet.
-        recalc(inode);
-        sb.charge_blocks(pages, take)
+        let mut alloced = inode.info().alloced.lock();
+        *alloced += pages;
+        inode.set_blocks(*alloced);
+        Ok(())
     }
 
     fn uncharge(inode: &Inode<Self>, pages: u64) {
-        let alloced = &inode.info().alloced;
-        inode.super_block().info().uncharge_blocks(|| {
-            let now = alloced.load(Relaxed).saturating_sub(pages);
-            alloced.store(now, Relaxed);
-            inode.set_blocks(now);
-            pages
-        });
+        let given = {
+            let mut alloced = inode.info().alloced.lock();
+            let given = pages.min(*alloced);
+            *alloced -= given;
+            inode.set_blocks(*alloced);
+            given
+        };
+        inode.super_block().info().uncharge_blocks(given);
     }
 
     fn pages_dropped(inode: &Inode<Self>) {

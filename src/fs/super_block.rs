@@ -25,7 +25,7 @@ pub(crate) const BOGO_INODE_SIZE: u64 = 1024;
 struct Limits {
     max_inodes: u64,
     used_ispace: u64,
-    max_blocks: u64,
+    /// Pages charged while `size=` limits the mount ([`SbInfo::max_blocks`]).
     used_blocks: u64,
     /// The next inode number, and whether numbers may pass 32 bits (`inode64`).
     next_ino: u64,
@@ -60,6 +60,10 @@ pub(crate) struct SbInfo {
     gid: Kgid,
     /// `huge=`: read without a lock by every new folio, changed by remounts.
     huge: Atomic<HugePolicy>,
+    /// `size=` in pages, 0 for unlimited; changed under the `limits` lock. Unlimited is for good
+    /// (a remount cannot limit it retroactively), so charges to an unlimited mount need neither
+    /// the lock nor a count, as in tmpfs.
+    max_blocks: Atomic<u64>,
     #[pin]
     limits: SpinLock<Limits>,
 }
@@ -93,7 +97,6 @@ impl SbInfo {
         let limits = Limits {
             max_inodes,
             used_ispace: 0,
-            max_blocks,
             used_blocks: 0,
             next_ino: 1,
             // CONFIG_TMPFS_INODE64 is tmpfs's default in our kernels: 64-bit inode numbers.
@@ -111,6 +114,7 @@ impl SbInfo {
             uid,
             gid,
             huge,
+            max_blocks: Atomic::new(max_blocks),
             limits <- new_spinlock!(limits, "rust_shmem_sb_limits"),
         })
     }
@@ -157,29 +161,36 @@ impl SbInfo {
         self.give_ispace(BOGO_INODE_SIZE + extra);
     }
 
-    /// Charges `pages` pages, or fails with `ENOSPC`; `then` runs under the same lock when the
-    /// charge succeeds, so per-inode counts move together with the superblock's.
-    pub(crate) fn charge_blocks(&self, pages: u64, then: impl FnOnce()) -> Result {
+    /// Charges `pages` pages against `size=`, or fails with `ENOSPC`.
+    pub(crate) fn charge_blocks(&self, pages: u64) -> Result {
+        if self.max_blocks.load(Relaxed) == 0 {
+            return Ok(());
+        }
         let mut limits = self.limits.lock();
+        let max = self.max_blocks.load(Relaxed);
+        if max == 0 {
+            return Ok(());
+        }
         let used = limits.used_blocks.checked_add(pages).ok_or(ENOSPC)?;
-        if limits.max_blocks != 0 && used > limits.max_blocks {
+        if used > max {
             return Err(ENOSPC);
         }
         limits.used_blocks = used;
-        then();
         Ok(())
     }
 
-    /// Gives back pages; `amount` runs under the lock and says how many.
-    pub(crate) fn uncharge_blocks(&self, amount: impl FnOnce() -> u64) {
+    /// Gives back pages charged with [`SbInfo::charge_blocks`].
+    pub(crate) fn uncharge_blocks(&self, pages: u64) {
+        if pages == 0 || self.max_blocks.load(Relaxed) == 0 {
+            return;
+        }
         let mut limits = self.limits.lock();
-        let pages = amount();
         limits.used_blocks = limits.used_blocks.saturating_sub(pages);
     }
 
     /// The size limit in pages, if there is one.
     pub(crate) fn max_blocks(&self) -> Option<u64> {
-        let max = self.limits.lock().max_blocks;
+        let max = self.max_blocks.load(Relaxed);
         (max != 0).then_some(max)
     }
 
@@ -187,7 +198,7 @@ impl SbInfo {
     pub(crate) fn reconfigure(&self, fc: &FsContext, opts: &MountOptions) -> Result {
         let mut limits = self.limits.lock();
         if let Some(blocks) = opts.max_blocks.filter(|b| *b != 0) {
-            if limits.max_blocks == 0 {
+            if self.max_blocks.load(Relaxed) == 0 {
                 return Err(fc.invalid_state(c"Cannot retroactively limit size"));
             }
             if blocks < limits.used_blocks {
@@ -209,7 +220,7 @@ impl SbInfo {
             return Err(fc.invalid_state(c"Cannot disable swap on remount"));
         }
         if let Some(blocks) = opts.max_blocks {
-            limits.max_blocks = blocks;
+            self.max_blocks.store(blocks, Relaxed);
         }
         if let Some(full) = opts.full_inums {
             limits.full_inums = full;
@@ -226,9 +237,10 @@ impl SbInfo {
     /// Usage for `statfs`.
     pub(crate) fn usage(&self) -> Usage {
         let l = self.limits.lock();
+        let max_blocks = self.max_blocks.load(Relaxed);
         let left = |max: u64, used: u64| (max, max - used.min(max));
         Usage {
-            blocks: (l.max_blocks != 0).then(|| left(l.max_blocks, l.used_blocks)),
+            blocks: (max_blocks != 0).then(|| left(max_blocks, l.used_blocks)),
             inodes: (l.max_inodes != 0)
                 .then(|| left(l.max_inodes, l.used_ispace.div_ceil(BOGO_INODE_SIZE))),
         }
@@ -238,7 +250,8 @@ impl SbInfo {
     pub(crate) fn show_options(&self, m: &SeqFile) {
         let (max_blocks, max_inodes, full_inums, noswap) = {
             let l = self.limits.lock();
-            (l.max_blocks, l.max_inodes, l.full_inums, l.noswap)
+            let max_blocks = self.max_blocks.load(Relaxed);
+            (max_blocks, l.max_inodes, l.full_inums, l.noswap)
         };
         if max_blocks != default_max_blocks() {
             // tmpfs's `K()` wraps for `nr_blocks=` values near `LONG_MAX`; so does this.

@@ -284,8 +284,10 @@ impl<'a, T: FileSystem> PageCache<'a, T> {
         }
         let offset = pos % page;
         let room = match &folio {
+            // In pages first: byte offsets near the end of a file's range would overflow.
             Some(folio) => {
-                ((folio.index() + folio.nr_pages()) as i64 * page - pos).max(page - offset)
+                let pages_left = (folio.index() + folio.nr_pages()).saturating_sub(index);
+                pages_left.min(folio.nr_pages()).max(1) as i64 * page - offset
             }
             None => page - offset,
         };
