@@ -33,6 +33,7 @@
 
 #define RUST_SHMEM_SYSV_SHIM_PREFIX rs_
 #include "../tools/sysv_shim.c"
+#include "test_util.h"
 
 #define MiB (1UL << 20)
 
@@ -146,23 +147,6 @@ static double rand_4k(const struct side *s)
 	return t;
 }
 
-/* The sum of @field's values in @path's "name value" lines (-1 if unreadable). */
-static long sum_of(const char *path, const char *field)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = strlen(field);
-	char line[128];
-	long sum = -1, v;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, n) && sscanf(line + n, "%ld", &v) == 1)
-			sum = (sum < 0 ? 0 : sum) + v;
-	fclose(f);
-	return sum;
-}
-
 /* How the last mmap_fault run on each side got its folios, read outside the timed loop. */
 struct fault_folios {
 	long pmd_mapped_kb;	/* FilePmdMapped + ShmemPmdMapped (tmpfs's folios count as shmem) */
@@ -187,16 +171,16 @@ static double mmap_fault(const struct side *s)
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		die("mmap");
-	ff = (struct fault_folios){ 0, -sum_of("/proc/vmstat", "thp_file_alloc "),
-				    -sum_of("/proc/vmstat", "thp_file_fallback ") };
+	ff = (struct fault_folios){ 0, -proc_field("/proc/vmstat", "thp_file_alloc"),
+				    -proc_field("/proc/vmstat", "thp_file_fallback") };
 	t = now();
 	for (off = 0; off < len; off += page)
 		p[off] = 1;
 	t = now() - t;
-	ff.pmd_mapped_kb = sum_of("/proc/self/smaps_rollup", "FilePmdMapped:") +
-			   sum_of("/proc/self/smaps_rollup", "ShmemPmdMapped:");
-	ff.thp_file_alloc += sum_of("/proc/vmstat", "thp_file_alloc ");
-	ff.thp_file_fallback += sum_of("/proc/vmstat", "thp_file_fallback ");
+	ff.pmd_mapped_kb = proc_field("/proc/self/smaps_rollup", "FilePmdMapped") +
+			   proc_field("/proc/self/smaps_rollup", "ShmemPmdMapped");
+	ff.thp_file_alloc += proc_field("/proc/vmstat", "thp_file_alloc");
+	ff.thp_file_fallback += proc_field("/proc/vmstat", "thp_file_fallback");
 	last_fault_folios[s->reference ? 0 : 1] = ff;
 	munmap(p, len);
 	close(fd);
@@ -300,15 +284,23 @@ static double sysv_cycle(const struct side *s)
 	return now() - t;
 }
 
-/* Whether @name is in the comma-separated @list. */
-static int listed(const char *list, const char *name)
+/* Whether workload @name runs: all do, or those RS_BENCH_ONLY lists (comma-separated). */
+static int selected(const char *name)
 {
 	size_t n = strlen(name);
 
-	for (const char *p = list; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+	if (!only)
+		return 1;
+	for (const char *p = only; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
 		if (!strncmp(p, name, n) && (p[n] == ',' || !p[n]))
 			return 1;
 	return 0;
+}
+
+/* Whether the reference side (@reference) or ours runs: both do, unless RS_BENCH_SIDE says. */
+static int side_runs(int reference)
+{
+	return !side_only || !strcmp(side_only, reference ? "ref" : "ours");
 }
 
 /* Runs @fn on both sides, alternating the order, and prints work/second for each and the ratio. */
@@ -318,10 +310,10 @@ static void compare(const char *name, workload fn, const struct side *ref,
 	double best_ref = 1e30, best_ours = 1e30;
 	int r;
 
-	if (only && !listed(only, name))
+	if (!selected(name))
 		return;
 	if (side_only) {
-		const struct side *s = strcmp(side_only, "ref") ? ours : ref;
+		const struct side *s = side_runs(1) ? ref : ours;
 		double best = 1e30;
 
 		for (r = 0; r < reps; r++) {
@@ -363,8 +355,7 @@ static void file_workloads(const struct side *ref, const struct side *ours, cons
 	compare(NAMED("mmap_fault"), mmap_fault, ref, ours, mb / 4 * MiB / page, "pf/s ");
 	/* Like for like: how each side's last run got its folios. */
 	for (int i = 0; i < 2; i++)
-		if ((!only || listed(only, name)) &&
-		    (!side_only || !strcmp(side_only, i ? "ours" : "ref")))
+		if (selected(name) && side_runs(!i))
 			printf("#   mmap_fault%s on %s: %ld of %zu MiB PMD-mapped, thp_file_alloc +%ld, "
 			       "thp_file_fallback +%ld\n", suffix, i ? ours->name : ref->name,
 			       last_fault_folios[i].pmd_mapped_kb / 1024, big_mb / 4,
@@ -373,11 +364,19 @@ static void file_workloads(const struct side *ref, const struct side *ours, cons
 #undef NAMED
 }
 
-static size_t env_num(const char *name, size_t def)
+/* An environment variable's value, NULL if it is unset or empty. */
+static const char *env_str(const char *name)
 {
 	const char *v = getenv(name);
 
-	return v && *v ? strtoul(v, NULL, 10) : def;
+	return v && *v ? v : NULL;
+}
+
+static size_t env_num(const char *name, size_t def)
+{
+	const char *v = env_str(name);
+
+	return v ? strtoul(v, NULL, 10) : def;
 }
 
 int main(void)
@@ -391,8 +390,8 @@ int main(void)
 	big_mb = env_num("RS_BENCH_MB", big_mb);
 	nfiles = env_num("RS_BENCH_FILES", nfiles);
 	reps = (int)env_num("RS_BENCH_REPS", reps);
-	only = getenv("RS_BENCH_ONLY") && *getenv("RS_BENCH_ONLY") ? getenv("RS_BENCH_ONLY") : NULL;
-	side_only = getenv("RS_BENCH_SIDE") && *getenv("RS_BENCH_SIDE") ? getenv("RS_BENCH_SIDE") : NULL;
+	only = env_str("RS_BENCH_ONLY");
+	side_only = env_str("RS_BENCH_SIDE");
 	if (side_only && strcmp(side_only, "ref") && strcmp(side_only, "ours")) {
 		fprintf(stderr, "bench: RS_BENCH_SIDE must be ref or ours\n");
 		return 2;

@@ -226,23 +226,6 @@ static long smaps_kb(void *addr, const char *field)
 	return kb;
 }
 
-/* A counter of /proc/vmstat. */
-static long vmstat(const char *name)
-{
-	char line[128];
-	size_t n = strlen(name);
-	long v = -1;
-	FILE *f = fopen("/proc/vmstat", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, n) && line[n] == ' ')
-			v = strtol(line + n + 1, NULL, 10);
-	fclose(f);
-	return v;
-}
-
 struct outcome {
 	ssize_t written;
 	long blocks;		/* st_blocks */
@@ -283,10 +266,10 @@ TEST_F(huge, always_writes_fill_pmd_folios)
 		int fd = open_in(dirs[i], "f", O_RDWR | O_CREAT);
 
 		ASSERT_GE(fd, 0);
-		before[i] = vmstat("thp_file_alloc");
+		before[i] = proc_field("/proc/vmstat", "thp_file_alloc");
 		ASSERT_GE(before[i], 0) TH_LOG("no thp_file_alloc in /proc/vmstat");
 		o[i].written = write_pattern(fd, 0, 4 * MIB + 100 * KIB, MIB);
-		before[i] = vmstat("thp_file_alloc") - before[i];
+		before[i] = proc_field("/proc/vmstat", "thp_file_alloc") - before[i];
 		ASSERT_EQ(0, outcome_of(fd, 4 * MIB + 100 * KIB, self->page, &o[i]));
 		EXPECT_EQ(-1, bad_pattern(fd, 0, 4 * MIB + 100 * KIB));
 		close(fd);

@@ -141,18 +141,7 @@ static inline long map_file_magic(const void *addr, size_t len)
 /* A field of /proc/meminfo in kB, or -1. */
 static inline long meminfo_kb(const char *field)
 {
-	char *text = read_text_file("/proc/meminfo");
-	size_t flen = strlen(field);
-	char *line, *save = NULL;
-	long val = -1;
-
-	if (!text)
-		return -1;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		if (!strncmp(line, field, flen) && line[flen] == ':')
-			val = strtol(line + flen + 1, NULL, 10);
-	free(text);
-	return val;
+	return proc_field("/proc/meminfo", field);
 }
 
 /*

@@ -171,6 +171,26 @@ static inline char *read_text_file(const char *path)
 	return buf;
 }
 
+/*
+ * The number after "@name:" or "@name " at the start of a line of @path (/proc/meminfo,
+ * /proc/vmstat, /proc/self/smaps_rollup): -1 if there is no such line or no such file.
+ */
+static inline long proc_field(const char *path, const char *name)
+{
+	char *text = read_text_file(path);
+	size_t n = strlen(name);
+	char *line, *save = NULL;
+	long val = -1;
+
+	if (!text)
+		return -1;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (!strncmp(line, name, n) && (line[n] == ':' || line[n] == ' '))
+			val = strtol(line + n + 1, NULL, 10);
+	free(text);
+	return val;
+}
+
 /* 1 if /proc/filesystems has the line "nodev\t<name>", 0 if not, -1 on error. */
 static inline int proc_filesystems_has(const char *name)
 {
