@@ -16,6 +16,8 @@
 #   make check     deps, kernel, lint (which builds the module), tests, image, then boot the guest and
 #                  run every test: TAP on stdout, last line "N passed, N failed"; fails on any failure
 #   make check-debug  the same on the debug kernel flavour (qemu/kernel-debug.config)
+#   make soak      the check N times (N=5) on one build, then which tests failed in which runs
+#                  (FLAVOUR=debug for the debug check; TESTS=posix_shm for a boot soak)
 #   make bench     boot the guest and compare rust_shmem with tmpfs and /dev/zero (tests/bench.c):
 #                  throughput on both and the ratio, per workload; not a test
 #   make profile   the bench under perf in the guest, one side at a time (needs linux-perf)
@@ -61,7 +63,7 @@ MODULE_FLAGS :=
 # Crate files for rustfmt: the root (rustfmt follows its `mod` declarations into src/).
 CRATE_ROOT := rust_shmem.rs
 
-.PHONY: all deps kernel module consumer lint tests tools image run check check-debug bench profile shell clean
+.PHONY: all deps kernel module consumer lint tests tools image run check check-debug soak bench profile shell clean
 all: module
 
 deps:
@@ -106,12 +108,17 @@ tools:
 	$(call say,TOOLS,build/tools)
 	$(Q)$(MAKE) -s --no-print-directory -C tools OUT=$(BUILD)/tools
 
-# Third-party suites (tests/suites/): the programs, which qemu/deps.sh installs with cargo, and their
-# guest runners, which become /tests/bin entries like the kselftests.
+# Third-party suites (tests/suites/): the programs, which qemu/deps.sh installs with cargo or apt, and
+# their guest runners, which become /tests/bin entries like the kselftests. PostgreSQL and Python are
+# not copied: they run from the host root that the guest mounts over 9p (qemu/init).
 SUITE_BINS := pjdfstest:/usr/bin/pjdfstest fsx:/usr/bin/fsx \
 	$(CURDIR)/tests/suites/pjdfstest.sh:/tests/bin/pjdfstest $(CURDIR)/tests/suites/fsx.sh:/tests/bin/fsx \
 	stress-ng:/usr/bin/stress-ng $(CURDIR)/tests/suites/stress.sh:/tests/bin/stress \
-	$(CURDIR)/tests/suites/oom_refs.sh:/tests/bin/oom_refs
+	$(CURDIR)/tests/suites/oom_refs.sh:/tests/bin/oom_refs \
+	$(CURDIR)/tests/suites/postgres.sh:/tests/bin/postgres \
+	$(CURDIR)/tests/suites/python_shm.sh:/tests/bin/python_shm \
+	$(CURDIR)/tests/suites/pg_lib.sh:/tests/lib/pg_lib.sh \
+	$(CURDIR)/tests/suites/pgbench_bench.sh:/tests/tools/pgbench_bench
 
 # The shim and the dynamically linked test that preloads it, with their shared libraries.
 SYSV_BINS := $(SYSV_SHIM):/usr/lib/librust_shmem_sysv.so \
@@ -123,7 +130,7 @@ image: module consumer tests tools
 		$(foreach b,$(SUITE_BINS) $(SYSV_BINS) $(HOST_BINS),-b $(b)) \
 		$(BUILD)/initramfs.cpio.gz >/dev/null
 
-BOOT = qemu/boot.sh -k "$(KDIR_SH)/arch/x86/boot/bzImage" -i $(BUILD)/initramfs.cpio.gz -o $(BUILD)
+BOOT = RUST_SHMEM_FLAVOUR=$(FLAVOUR) qemu/boot.sh -k "$(KDIR_SH)/arch/x86/boot/bzImage" -i $(BUILD)/initramfs.cpio.gz -o $(BUILD)
 
 run: image
 	$(Q)$(BOOT) -m run
@@ -146,10 +153,19 @@ profile: deps
 # The whole check on the debug kernel (KASAN, KFENCE, lockdep, DEBUG_VM, kmemleak, ...): a second
 # cached kernel build; the guest is several times slower, hence the longer timeout and shorter fsx
 # runs (the plain check runs the 100k-operation one).
+DEBUG_ENV = RUST_SHMEM_TIMEOUT=$${RUST_SHMEM_TIMEOUT:-3600} \
+	RUST_SHMEM_APPEND="RS_FSX_OPS=30000 RS_FSX_SHORT_OPS=5000 RS_STRESS_EXCLUDE=dev-shm $${RUST_SHMEM_APPEND:-}"
 check-debug:
-	$(Q)RUST_SHMEM_TIMEOUT=$${RUST_SHMEM_TIMEOUT:-3600} \
-		RUST_SHMEM_APPEND="RS_FSX_OPS=30000 RS_FSX_SHORT_OPS=5000 RS_STRESS_EXCLUDE=dev-shm $${RUST_SHMEM_APPEND:-}" \
-		$(MAKE) --no-print-directory check FLAVOUR=debug
+	$(Q)$(DEBUG_ENV) $(MAKE) --no-print-directory check FLAVOUR=debug
+
+# The check N times on one build (FLAVOUR=debug: the debug check), and which tests failed in which
+# runs (qemu/soak.sh; runs kept in build/soak/). With TESTS=posix_shm it is a boot soak: boot, the
+# first test, and the kernel health checks after it.
+N ?= 5
+soak: MODULE_FLAGS := $(LINT_FLAGS)
+soak: lint image
+	$(Q)$(if $(filter debug,$(FLAVOUR)),$(DEBUG_ENV)) qemu/soak.sh -n $(N) -o $(BUILD)/soak -- \
+		$(BOOT) -m check $(if $(TESTS),-t $(TESTS))
 
 shell: image
 	$(Q)$(BOOT) -m shell

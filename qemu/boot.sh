@@ -15,6 +15,9 @@
 #   RUST_SHMEM_KVM_PROBE  seconds a KVM guest gets to reach /init before falling back to TCG (30)
 #   RUST_SHMEM_NO_MODULE  1 = the image has no module; the guest uses tmpfs (machinery tests only)
 #   RUST_SHMEM_APPEND     extra kernel command line
+#   RUST_SHMEM_FLAVOUR    kernel flavour, plain or debug (the Makefile's FLAVOUR): the guest checks
+#                         that a debug kernel's checkers stayed on, and the hung-task limit differs
+#   RUST_SHMEM_HOSTROOT   0 = do not share the host root with the guest (default 1: read-only 9p)
 #
 # Serial ports: ttyS0 = kernel console -> OUTDIR/console.log (shown live in run mode, on stdio in
 # shell mode), ttyS1 = test TAP -> OUTDIR/tests.tap (shown live in check mode), ttyS2 = the guest's
@@ -64,10 +67,31 @@ console=$outdir/console.log
 tap=$outdir/tests.tap
 result=$outdir/result
 
+flavour=${RUST_SHMEM_FLAVOUR:-plain}
+case $flavour in plain | debug) ;; *) die "RUST_SHMEM_FLAVOUR must be plain or debug" ;; esac
+
+# --- the guest platform: CPU, clock and interrupt set-up (decided here and nowhere else) ----------
+# - CPU: qemu's `max` model (TCG) or the host's (KVM) without LA57, so the guest runs 4-level
+#   paging. With LA57, an interrupt that arrives while identify_cpu() (arch/x86/kernel/cpu/common.c)
+#   has zeroed boot_cpu_data.x86_capability sees pgtable_l5_enabled() (X86_FEATURE_LA57, tested
+#   dynamically until alternatives are patched) false, so KASAN_SHADOW_START (asm/kasan.h) is the
+#   4-level one and every direct-map address of the 5-level layout (0xff11...) fails
+#   addr_has_metadata() (mm/kasan/kasan.h): a false "BUG: KASAN: wild-memory-access" at boot that
+#   taints the kernel and turns lockdep off for the whole run. Without LA57 the bit is 0 before,
+#   during and after that window, so the shadow bounds never change.
+# - no_timer_check: check_timer() (arch/x86/kernel/apic/io_apic.c) busy-waits ~10 ticks and panics
+#   "IO-APIC + timer doesn't work!" if jiffies did not move; under TCG on a loaded host the timer
+#   thread may not run within that window. The emulated PIT/APIC timer works; the probe is skipped.
+cpu_flags=la57=off
 # loglevel=5: the console gets KERN_WARNING and worse (WARN_ON splats are KERN_WARNING, which
 # `quiet`/loglevel=4 would hide) and none of the boot chatter. panic=-1: a panic reboots at once,
 # which -no-reboot turns into a qemu exit, instead of waiting for the wall-clock timeout.
-append="console=ttyS0 loglevel=5 panic=-1 log_buf_len=4M RS_MODE=$mode"
+append="console=ttyS0 loglevel=5 panic=-1 log_buf_len=4M no_timer_check"
+# The hung-task detector reports a task blocked this long (the debug guest is several times
+# slower); tests/run_guest.sh fails the run on the report.
+hung_task_secs=60
+[ "$flavour" = plain ] || hung_task_secs=120
+append+=" sysctl.kernel.hung_task_timeout_secs=$hung_task_secs RS_MODE=$mode RS_FLAVOUR=$flavour"
 [ -z "$tests" ] || append+=" RS_TESTS=$tests"
 for v in RS_BENCH_MB RS_BENCH_FILES RS_BENCH_REPS; do
 	[ -z "${!v:-}" ] || append+=" $v=${!v}"
@@ -85,8 +109,13 @@ kvm_usable() {
 }
 
 qemu_cmd() { # $1 = kvm|tcg
-	local accel_args=(-accel tcg -cpu max)
-	[ "$1" = tcg ] || accel_args=(-accel kvm -cpu host)
+	local accel_args=(-accel tcg -cpu "max,$cpu_flags")
+	[ "$1" = tcg ] || accel_args=(-accel kvm -cpu "host,$cpu_flags")
+	# The host root, read-only, for host programs in the guest (qemu/init mounts it on /host).
+	local share=()
+	if [ "${RUST_SHMEM_HOSTROOT:-1}" = 1 ]; then
+		share=(-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap")
+	fi
 	local con=(-chardev "file,id=con,path=$console,append=on" -serial chardev:con)
 	if [ "$mode" = shell ]; then
 		# Console on the terminal (Ctrl-A X quits qemu, Ctrl-A C the monitor), also logged.
@@ -95,7 +124,7 @@ qemu_cmd() { # $1 = kvm|tcg
 			-serial chardev:con -mon chardev=con,mode=readline)
 	fi
 	qemu=(qemu-system-x86_64 -M pc "${accel_args[@]}" -m "$mem" -smp 2 -nodefaults -nographic -no-reboot
-		-kernel "$kernel" -initrd "$initrd" -append "$append"
+		-kernel "$kernel" -initrd "$initrd" -append "$append" "${share[@]}"
 		"${con[@]}"
 		-chardev "file,id=tap,path=$tap,append=on" -serial chardev:tap
 		-chardev "file,id=res,path=$result,append=on" -serial chardev:res)

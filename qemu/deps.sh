@@ -10,8 +10,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 installed=()
 
+# The guest runs host programs through its read-only 9p view of the host root (qemu/init): the
+# real-client suites use PostgreSQL 15 and CPython 3.11's own test suite from here.
 apt_pkgs=(clang-19 lld-19 llvm-19 libclang-19-dev flex bison bc libelf-dev libssl-dev cpio
-	  qemu-system-x86 busybox-static make gcc libc6-dev xz-utils python3 kmod stress-ng)
+	  qemu-system-x86 busybox-static make gcc libc6-dev xz-utils python3 kmod stress-ng
+	  postgresql-15 python3.11 libpython3.11-testsuite util-linux)
 missing=()
 for p in "${apt_pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -19,6 +22,9 @@ done
 if ((${#missing[@]})); then
 	log "installing Debian packages: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
+	# postgresql-15 is for the guest only: no cluster, no server on the host.
+	mkdir -p /etc/postgresql-common/createcluster.d
+	echo 'create_main_cluster = false' >/etc/postgresql-common/createcluster.d/rust_shmem.conf
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 	installed+=("${missing[@]}")

@@ -68,11 +68,12 @@ while IFS= read -r applet; do
 done < <("$busybox" --list-full)
 
 # --- host programs with their shared libraries -----------------------------------------------------
-# Later suites (pjdfstest, fsx, stress-ng) are host programs. There is no 9p/virtiofs share: that
-# needs virtio (and PCI or MMIO transports) plus 9p/FUSE in the kernel, which the tinyconfig-based
-# test kernel deliberately leaves out to stay small and quick to build and boot. Instead each program
-# is copied into the image together with everything `ldd` lists (same paths, symlinks resolved) and
-# the dynamic loader; glibc's default search path (/lib/x86_64-linux-gnu, /usr/lib/...) finds them.
+# Most host programs run from the host root that the guest mounts read-only over virtio-9p
+# (qemu/init, qemu/host-run): PostgreSQL and Python are never copied. Copied here, with everything
+# `ldd` lists (same paths, symlinks resolved) and the dynamic loader, are only the programs that must
+# run in the guest's own root: the test suites' tools (pjdfstest, fsx, stress-ng), which the runner
+# and tests start directly and which also run where the guest has no host root
+# (RUST_SHMEM_HOSTROOT=0), and the LD_PRELOAD test with its shim.
 add_host_bin() {
 	local spec src dst lib
 	for spec in "$@"; do
@@ -122,6 +123,7 @@ EOF
 
 # --- init, runner, module, tests -------------------------------------------------------------------
 install -m 0755 "$here/init" "$root/init"
+install -m 0755 "$here/host-run" "$root/usr/sbin/host-run"
 install -m 0755 "$repo/tests/run_guest.sh" "$root/tests/run_guest.sh"
 install -m 0644 "$here/splat.match" "$root/tests/splat.match"
 install -m 0644 "$here/splat.ignore" "$root/tests/splat.ignore"

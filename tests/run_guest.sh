@@ -18,12 +18,27 @@
 # failure counted adds one failure. The last line is exactly "N passed, N failed" (", N skipped"
 # appended when N > 0); the exit status is non-zero if anything failed or no test binary ran.
 #
+# Every test case's run time (from the harness's "#  RUN" line to its result line) follows its
+# result as "# case_time: SECONDS NAME", so timeouts can be sized from measured times.
+#
+# Slow or stuck: when a binary outruns its limit, or the harness reports a case "terminated by
+# timeout", the runner asks the kernel for the blocked tasks and every task's stack (sysrq w and t)
+# and puts them in the TAP, with the test's processes still alive. Tasks stuck in the kernel
+# survive the SIGKILL of a timeout, so they show there; the hung-task detector (qemu/boot.sh sets
+# its limit) reports them too, which kernel_log_clean counts.
+#
+# After the tests: kernel_untainted fails on any taint but O (our out-of-tree modules), naming the
+# first taint's cause; on the debug kernel (RS_FLAVOUR=debug) debug_checkers_on fails unless lock
+# debugging is still on and KASAN, KFENCE and kmemleak are active: a run in which a checker
+# switched itself off is no debug run.
+#
 # Environment: RS_TESTS=a,b (subset; unknown names are an error), RS_TEST_TIMEOUT, RS_TEST_BIN
 # (default /tests/bin), RUST_SHMEM_KO (default /lib/modules/rust_shmem.ko), RS_SUMMARY (a file
-# that also gets the final line).
+# that also gets the final line), RS_FLAVOUR (plain or debug, from the kernel command line).
 
 BIN=${RS_TEST_BIN:-/tests/bin}
 TIMEOUT=${RS_TEST_TIMEOUT:-300}
+FLAVOUR=${RS_FLAVOUR:-plain}
 SPLAT_DIR=${RS_SPLAT_DIR:-/tests}
 export RUST_SHMEM_KO="${RUST_SHMEM_KO:-/lib/modules/rust_shmem.ko}"
 
@@ -76,8 +91,37 @@ fi
 count=0
 for n in $selected; do count=$((count + 1)); done
 
+extra=3
+[ "$FLAVOUR" = debug ] && extra=4
 echo "TAP version 13"
-echo "1..$((count + 2))"
+echo "1..$((count + extra))"
+# What the guest platform came up with (qemu/boot.sh decides it; these lines show it held).
+echo "# guest: kernel $(uname -r) ($FLAVOUR), $(grep -c '^processor' /proc/cpuinfo) CPUs online," \
+	"clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)," \
+	"5-level paging $(grep -qw la57 /proc/cpuinfo && echo on || echo off)"
+dmesg | grep -E 'APIC timer disabled|Unable to calibrate|Marking clocksource|TSC.*unstable|smp: Brought up' |
+	sed 's/^\[[^]]*\] */# guest: /'
+
+# --- slow or stuck ----------------------------------------------------------------------------------
+# Writes the kernel's list of blocked tasks and every task's stack (sysrq w, t) to file $2, between
+# two kmsg markers naming $1 (qemu/splat-filter.awk leaves the dump out of the splat checks: the
+# timeout itself is the failure). Needs root and CONFIG_MAGIC_SYSRQ.
+dump_tasks() { # $1 = what timed out, $2 = output file
+	[ -w /proc/sysrq-trigger ] || { echo "(no /proc/sysrq-trigger: no task dump)" >"$2"; return; }
+	echo "rust_shmem-runner: task dump for $1 begins" >/dev/kmsg
+	echo w >/proc/sysrq-trigger
+	echo t >/proc/sysrq-trigger
+	echo "rust_shmem-runner: task dump for $1 ends" >/dev/kmsg
+	dmesg | sed -n "/rust_shmem-runner: task dump for $1 begins/,/rust_shmem-runner: task dump for $1 ends/p" |
+		sed 's/^\[[^]]*\] *//' | head -n 3000 >"$2"
+}
+# The processes of session $1 (ps -o pid,stat,args), for the report of a timeout.
+session_procs() {
+	for d in /proc/[0-9]*; do
+		[ "$(cut -d' ' -f6 "$d/stat" 2>/dev/null)" = "$1" ] || continue
+		echo "${d#/proc/} $(cut -d' ' -f3 "$d/stat") $(tr '\0' ' ' <"$d/cmdline" | cut -c1-100)"
+	done
+}
 
 # --- running one binary -------------------------------------------------------------------------------
 # The binary runs in its own session/process group so that a timeout, and the clean-up afterwards,
@@ -88,6 +132,11 @@ run_one() { # $1 = binary, $2 = file prefix for .rc and .timeout, $3 = time limi
 	(
 		sleep "$3"
 		: >"$2.timeout"
+		{
+			echo "processes of the test (pid, state, command):"
+			session_procs "$pid"
+		} >"$2.procs"
+		dump_tasks "${2##*/}" "$2.dump"
 		kill -TERM -"$pid"
 		sleep 5
 		kill -KILL -"$pid"
@@ -128,9 +177,32 @@ for n in $selected; do
 	start=$(date +%s)
 	limit=$(limit_of "$BIN/$n")
 	run_one "$BIN/$n" "$work/$n" "$limit" 2>&1 | {
+		case_start=
 		while IFS= read -r line || [ -n "$line" ]; do
 			printf '%s\n' "$line" >&4
 			printf '    %s\n' "$line"
+			case $line in
+			"#  RUN "*)
+				read -r case_start _ </proc/uptime
+				;;
+			"ok "[0-9]* | "not ok "[0-9]*)
+				if [ -n "$case_start" ]; then
+					read -r now _ </proc/uptime
+					name=${line#ok }
+					name=${name#not ok }
+					name=${name#* }
+					printf '    # case_time: %s %s\n' \
+						"$(echo "$case_start $now" | awk '{ printf "%.2f", $2 - $1 }')" "${name%% #*}"
+					case_start=
+				fi
+				;;
+			"# "*": Test terminated by timeout")
+				# The harness has just SIGKILLed the case: what is left is stuck in the kernel.
+				dump_tasks "$n" "$work/$n.case-dump"
+				echo "    # task dump after the harness's timeout (tasks that survived SIGKILL are stuck):"
+				sed 's/^/    #   /' "$work/$n.case-dump"
+				;;
+			esac
 		done
 	} 4>"$log"
 	secs=$(($(date +%s) - start))
@@ -144,6 +216,10 @@ for n in $selected; do
 	why=
 	if [ -f "$work/$n.timeout" ]; then
 		why="timed out after ${limit}s"
+		echo "# $n timed out after ${limit}s; before the kill:"
+		sed 's/^/#   /' "$work/$n.procs" 2>/dev/null
+		echo "# blocked tasks and all stacks (sysrq w, t):"
+		sed 's/^/#   /' "$work/$n.dump" 2>/dev/null
 	elif [ -z "$tot" ] && [ "$rc" -ge 128 ]; then
 		why="no Totals line: killed by signal $((rc - 128))"
 	elif [ -z "$tot" ]; then
@@ -235,6 +311,61 @@ if [ -s "$work/splats" ]; then
 else
 	echo "ok $i kernel_log_clean"
 	passed=$((passed + 1))
+fi
+
+# --- kernel_untainted -------------------------------------------------------------------------------
+# /proc/sys/kernel/tainted, bit by bit (include/linux/panic.h, Documentation/admin-guide/tainted-
+# kernels.rst): only O (an out-of-tree module: ours) and N (KUnit tests ran: our suites run when
+# the module loads) are expected.
+i=$((i + 1))
+taint_letters=PFSRMBUDAWCIOELKXTNJ
+tainted=$(cat /proc/sys/kernel/tainted)
+bad=
+b=0
+while [ "$b" -lt 20 ]; do
+	if [ $(((tainted >> b) & 1)) = 1 ] && [ "$b" != 12 ] && [ "$b" != 18 ]; then
+		bad="$bad$(echo "$taint_letters" | cut -c$((b + 1)))"
+	fi
+	b=$((b + 1))
+done
+if [ -z "$bad" ]; then
+	echo "ok $i kernel_untainted # taint $tainted"
+	passed=$((passed + 1))
+else
+	echo "# the kernel is tainted $tainted (flags $bad besides O and N); the first taint's cause in the log:"
+	dmesg | grep -E 'BUG:|WARNING:|Oops|taints kernel|Disabling lock debugging|soft lockup|blocked for more than|Kernel panic' |
+		grep -vE 'out-of-tree module taints|command line' | head -n 5 | sed 's/^/#   /'
+	echo "not ok $i kernel_untainted # tainted: $bad"
+	failed=$((failed + 1))
+fi
+
+# --- debug_checkers_on (debug kernel) ----------------------------------------------------------------
+# Each checker of the debug flavour (qemu/kernel-debug.config) must still be running at the end.
+if [ "$FLAVOUR" = debug ]; then
+	i=$((i + 1))
+	off=
+	grep -qE '^ *debug_locks: +1$' /proc/lockdep_stats 2>/dev/null ||
+		off="$off lockdep(debug_locks=$(sed -n 's/^ *debug_locks: *//p' /proc/lockdep_stats 2>/dev/null))"
+	# (After its first report generic KASAN reports nothing more: that report fails
+	# kernel_log_clean and taints B, which kernel_untainted fails.)
+	dmesg | grep -q 'KernelAddressSanitizer initialized' || off="$off KASAN(not initialized)"
+	grep -qE '^enabled: +1$' /sys/kernel/debug/kfence/stats 2>/dev/null || off="$off KFENCE"
+	if [ -r /sys/kernel/debug/kmemleak ] && ! dmesg | grep -q 'kmemleak: Kernel memory leak detector disabled'; then
+		dmesg | grep -q 'kmemleak: Kernel memory leak detector initialized' || off="$off kmemleak(not initialized)"
+		[ -f "$work/kmemleak" ] || off="$off kmemleak(no scan)"
+	else
+		off="$off kmemleak(disabled)"
+	fi
+	if [ -z "$off" ]; then
+		echo "ok $i debug_checkers_on # lockdep, KASAN, KFENCE, kmemleak on at the end"
+		passed=$((passed + 1))
+	else
+		echo "# debug checkers off at the end:$off"
+		dmesg | grep -nE 'Disabling lock debugging|turning off the locking correctness validator|kmemleak.*disabl|kfence.*disabl' |
+			head -n 5 | sed 's/^/#   /'
+		echo "not ok $i debug_checkers_on # off:$off"
+		failed=$((failed + 1))
+	fi
 fi
 
 if [ "$ran" = 0 ]; then

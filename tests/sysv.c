@@ -72,6 +72,8 @@ static const struct sysv_ops rust_ops = {
 /* ------------------------------------------------------------------------------- traces */
 
 #define TRACE_MAX	600
+/* concurrent_churn's limit in seconds: measured times below, at least 3x the slowest. */
+#define CHURN_TIMEOUT	300
 
 struct trace {
 	int n;
@@ -890,8 +892,14 @@ TEST(listing)
 /*
  * Several processes create, attach, touch, fork, detach and remove segments under shared keys
  * at once; afterwards nothing is left and the kernel log is clean (checked by the runner).
+ * A fixture of its own only for TEST_F_TIMEOUT: the harness's 30 s default is too short for
+ * the debug kernel under TCG (see CHURN_TIMEOUT).
  */
-TEST(concurrent_churn)
+FIXTURE(churn) {};
+FIXTURE_SETUP(churn) {}
+FIXTURE_TEARDOWN(churn) {}
+
+TEST_F_TIMEOUT(churn, concurrent_churn, CHURN_TIMEOUT)
 {
 	const int workers = 4, rounds = 300;
 	struct shm_info info;

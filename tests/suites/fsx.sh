@@ -3,11 +3,11 @@
 # rust_shmem mounts, and with the first seed on a fresh tmpfs mount as the control. Guest runner
 # entry (installed as /tests/bin/fsx by the top-level Makefile); busybox sh.
 #
-# Every operation fsx has is enabled but sendfile: pread/pwrite, mmap reads and writes (msync),
-# truncate, posix_fallocate (mode 0), hole punching (PUNCH_HOLE|KEEP_SIZE), msync(MS_INVALIDATE),
-# fsync, fdatasync, copy_file_range, posix_fadvise, close/reopen; unaligned offsets and sizes.
-# fsx's sendfile goes to a Unix socket pair, which the test kernel (no CONFIG_NET) lacks; fsx has
-# no fallocate(FALLOC_FL_KEEP_SIZE) preallocation (fs_basic covers it).
+# Every operation fsx has is enabled: pread/pwrite, mmap reads and writes (msync), truncate,
+# posix_fallocate (mode 0), hole punching (PUNCH_HOLE|KEEP_SIZE), msync(MS_INVALIDATE), fsync,
+# fdatasync, copy_file_range, sendfile (to a Unix socket pair), posix_fadvise, close/reopen;
+# unaligned offsets and sizes. fsx has no fallocate(FALLOC_FL_KEEP_SIZE) preallocation (fs_basic
+# covers it).
 # A run passes when fsx exits 0 after all its operations (it stops at the first miscompare, wrong
 # size or failed call, and dumps its operation log, printed here).
 #
@@ -61,8 +61,7 @@ mapwrite = 10
 truncate = 10
 posix_fallocate = 5
 punch_hole = 5
-# needs AF_UNIX (CONFIG_NET, CONFIG_UNIX): socket(2) fails with ENOSYS in this guest
-sendfile = 0
+sendfile = 2
 copy_file_range = 2
 posix_fadvise = 1
 invalidate = 1

@@ -58,6 +58,21 @@ for x in ${RS_STRESS_EXCLUDE:-}; do
 	echo "# left out: --$x"
 done
 
+# The pids of stress-ng processes alive now.
+stress_procs() {
+	for d in /proc/[0-9]*; do
+		[ "$(cut -c1-9 "$d/comm" 2>/dev/null)" = stress-ng ] && echo "${d#/proc/}"
+	done
+}
+# Pid, name, state, wait channel and kernel stack of each process named.
+show_procs() {
+	for p in "$@"; do
+		echo "#   $p $(cat "/proc/$p/comm" 2>/dev/null) state $(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null)" \
+			"wchan $(cat "/proc/$p/wchan" 2>/dev/null)"
+		sed 's/^/#     /' "/proc/$p/stack" 2>/dev/null
+	done
+}
+
 # Runs the stressors with --temp-path and /dev/shm both on a fresh mount of type $1; output in
 # $work/$1.out; status 0 when the run completed successfully.
 run_on() {
@@ -74,19 +89,32 @@ run_on() {
 		$stressors >"$work/$fs.out" 2>&1
 	rc=$?
 	echo "# $fs: stress-ng exit status $rc after $(($(date +%s) - start)) s"
-	# Every worker must be gone once stress-ng returns: one left is stuck in the kernel.
-	sleep 1
-	left=$(for d in /proc/[0-9]*; do
-		[ "$(cat "$d/comm" 2>/dev/null | cut -c1-9)" = stress-ng ] && echo "${d#/proc/}"
-	done)
-	if [ -n "$left" ]; then
-		echo "# $fs: stress-ng processes left after the run:"
-		for p in $left; do
-			echo "#   $p $(cat "/proc/$p/comm") state $(awk '{ print $3 }' "/proc/$p/stat")" \
-				"wchan $(cat "/proc/$p/wchan" 2>/dev/null)"
-			sed 's/^/#     /' "/proc/$p/stack" 2>/dev/null
+	# Workers still there once stress-ng returned: stress-ng 0.15.06 can leave its dev-shm child
+	# running in user space (state R) when the guest is slow (seen on tmpfs under host load), so
+	# they get 10 s to go and then SIGKILL. One that survives SIGKILL for 30 s is stuck in the
+	# kernel: that fails the run, with its kernel stack.
+	stray=$(stress_procs)
+	waited=0
+	while [ -n "$stray" ] && [ "$waited" -lt 10 ]; do
+		sleep 1
+		waited=$((waited + 1))
+		stray=$(stress_procs)
+	done
+	if [ -n "$stray" ]; then
+		echo "# $fs: stress-ng processes left 10 s after the run (killed with SIGKILL):"
+		show_procs $stray
+		kill -KILL $stray 2>/dev/null
+		waited=0
+		while [ -n "$(stress_procs)" ] && [ "$waited" -lt 30 ]; do
+			sleep 1
+			waited=$((waited + 1))
 		done
-		rc=99
+		left=$(stress_procs)
+		if [ -n "$left" ]; then
+			echo "# $fs: stress-ng processes that survived SIGKILL for 30 s (stuck in the kernel):"
+			show_procs $left
+			rc=99
+		fi
 	fi
 	umount /dev/shm
 	umount "$base"

@@ -1,0 +1,160 @@
+#!/bin/sh
+# PostgreSQL 15 (Debian's, installed on the host by qemu/deps.sh, run from the host root over 9p)
+# on rust_shmem, with the same run on tmpfs and the kernel's SysV as the reference. Guest runner
+# entry (installed as /tests/bin/postgres by the top-level Makefile); busybox sh.
+#
+# One initdb; then for each side (tests/suites/pg_lib.sh: "ours" = rust_shmem on /dev/shm and SysV
+# through the LD_PRELOAD shim, "kernel" = tmpfs and the kernel's SysV) a copy of that cluster is
+# started with shared_memory_type=sysv and parallel query forced, loaded with pgbench -i and run
+# with pgbench (RS_PG_CLIENTS clients, RS_PG_SECS seconds), and stopped. Checked on each side:
+#   - where each segment lives: the dynamic shared memory control segment that the postmaster maps
+#     (/dev/shm/PostgreSQL.*) has the side's statfs magic; the main shared memory area is a SysV
+#     segment of the postgres user listed in /dev/rust_shmem_sysv and absent from
+#     /proc/sysvipc/shm on our side, the other way round on the kernel's, with the size the server
+#     reports in pg_shmem_allocations at least;
+#   - parallel query really ran (EXPLAIN ANALYZE: workers launched) and pgbench completed every
+#     client's transactions with no failure;
+#   - statistics views answer sanely (pg_stat_database commits, pg_shmem_allocations);
+#   - a clean stop: the server exits, its segments and /dev/shm files are gone, /dev/shm unmounts;
+#   - no ERROR, FATAL or PANIC in the server log.
+# The tps of each side is printed; make bench compares them (tests/suites/pgbench_bench.sh).
+#
+# Environment: RS_PG_SECS (default 10), RS_PG_CLIENTS (default 4), RS_PG_SCALE (default 1).
+# rs-test-timeout: 1800
+
+. /tests/lib/pg_lib.sh
+SECS=${RS_PG_SECS:-10}
+CLIENTS=${RS_PG_CLIENTS:-4}
+SCALE=${RS_PG_SCALE:-1}
+work=$(mktemp -d /tmp/postgres.XXXXXX) || exit 2
+
+cleanup() {
+	for d in ours kernel; do
+		[ -f "/host$PG_ROOT/$d/postmaster.pid" ] && PG_SIDE=$d pg_stop "$PG_ROOT/$d" 2>/dev/null
+	done
+	pg_umount_side
+	rm -rf "$work" "/host$PG_ROOT"
+}
+trap cleanup EXIT
+
+n=0 pass=0 fail=0
+tap() { # $1 = 0 (ok) or not, $2... = description
+	r=$1
+	shift
+	n=$((n + 1))
+	if [ "$r" = 0 ]; then echo "ok $n $*"; pass=$((pass + 1)); else echo "not ok $n $*"; fail=$((fail + 1)); fi
+}
+
+echo "TAP version 13"
+if ! pg_have; then
+	# Not a skip: make check boots with the host root; a guest without it cannot run this suite.
+	echo "1..1"
+	tap 1 "postgres_available # no host root on /host or no $PG_BIN/postgres in it (qemu/init, qemu/deps.sh)"
+	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+	exit 1
+fi
+echo "1..11"
+echo "# $(host-run "$PG_BIN/postgres" --version); pgbench: scale $SCALE, $CLIENTS clients, ${SECS}s per side"
+
+pg_prepare || { echo "# could not prepare /host$PG_ROOT"; exit 1; }
+PG_SIDE=ours
+pg_mount_side ours
+start=$(date +%s)
+pg_initdb "$PG_ROOT/template" "$work/initdb.out"
+rc=$?
+[ "$rc" = 0 ] || sed 's/^/#   /' "$work/initdb.out" | tail -n 20
+tap "$rc" "initdb # on rust_shmem, $(($(date +%s) - start))s"
+
+# Segments of the postgres user in a /proc/sysvipc/shm-style listing $1: "count bytes".
+segments_of() {
+	awk -v uid="$(awk -F: '$1 == "postgres" { print $3 }' /host/etc/passwd)" \
+		'NR > 1 && $8 == uid { n++; b += $4 } END { print n + 0, b + 0 }' "$1"
+}
+
+# Everything for side $1.
+run_side() {
+	side=$1
+	PG_SIDE=$side
+	dir=$PG_ROOT/$side
+	log=/host$dir.log
+	why=
+	if ! pg_mount_side "$side"; then
+		why="could not mount /dev/shm"
+	elif ! cp -a "/host$PG_ROOT/template" "/host$dir" || ! pg_start "$dir"; then
+		why="the server did not start"
+		tail -n 20 "$log" | sed 's/^/#   /'
+	fi
+	if [ -n "$why" ]; then
+		for t in segments pgbench queries clean_stop log_clean; do tap 1 "${side}_$t # $why"; done
+		return
+	fi
+	pid=$(pg_postmaster "$dir")
+
+	# Where the segments are.
+	magic=$RUST_SHMEM_MAGIC
+	[ "$side" = ours ] || magic=$TMPFS_MAGIC
+	dsm=$(grep -o '/dev/shm/PostgreSQL\.[0-9]*' "/proc/$pid/maps" | head -n 1)
+	got=$( [ -n "$dsm" ] && stat -f -c %t "/host$dsm")
+	cat /dev/rust_shmem_sysv >"$work/ours.list"
+	cat /proc/sysvipc/shm >"$work/kernel.list"
+	set -- $(segments_of "$work/ours.list")
+	o_n=$1 o_b=$2
+	set -- $(segments_of "$work/kernel.list")
+	k_n=$1 k_b=$2
+	shmem=$(pg_sql "select sum(allocated_size) from pg_shmem_allocations")
+	if [ "$side" = ours ]; then s_n=$o_n s_b=$o_b x_n=$k_n; else s_n=$k_n s_b=$k_b x_n=$o_n; fi
+	r=1
+	[ "$got" = "$magic" ] && [ "$s_n" -ge 1 ] && [ "$x_n" = 0 ] && [ "$s_b" -ge "${shmem:-0}" ] &&
+		[ "${shmem:-0}" -gt 0 ] && r=0
+	tap "$r" "${side}_segments # DSM $dsm magic $got (want $magic); postgres SysV segments:" \
+		"$o_n ($o_b bytes) in /dev/rust_shmem_sysv, $k_n ($k_b bytes) in /proc/sysvipc/shm;" \
+		"pg_shmem_allocations $shmem bytes"
+
+	# pgbench: load, then a timed run with parallel query forced.
+	r=0
+	pg_run pgbench -i -q -s "$SCALE" postgres >"$work/$side.init" 2>&1 || r=1
+	pg_run pgbench -c "$CLIENTS" -j 2 -T "$SECS" postgres >"$work/$side.bench" 2>&1 || r=1
+	tps=$(pg_tps "$work/$side.bench")
+	failed_tx=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$work/$side.bench")
+	[ -n "$tps" ] && [ "${failed_tx:-1}" = 0 ] || r=1
+	[ "$r" = 0 ] || tail -n 15 "$work/$side.init" "$work/$side.bench" | sed 's/^/#   /'
+	tap "$r" "${side}_pgbench # tps $tps, $(sed -n 's/^number of transactions actually processed: //p' "$work/$side.bench") transactions, ${failed_tx:-?} failed"
+	echo "# ${side} tps: $tps"
+
+	workers=$(pg_sql "explain (analyze, costs off, timing off) select count(*) from pgbench_accounts" |
+		sed -n 's/.*Workers Launched: \([0-9]*\).*/\1/p' | head -n 1)
+	commits=$(pg_sql "select xact_commit from pg_stat_database where datname = 'postgres'")
+	accounts=$(pg_sql "select count(*) from pgbench_accounts")
+	allocs=$(pg_sql "select count(*) from pg_shmem_allocations where allocated_size > 0")
+	r=1
+	[ "${workers:-0}" -ge 1 ] && [ "${commits:-0}" -gt 0 ] && [ "$accounts" = $((SCALE * 100000)) ] &&
+		[ "${allocs:-0}" -gt 10 ] && r=0
+	tap "$r" "${side}_queries # $workers parallel workers launched, $commits commits, $accounts accounts, $allocs shared memory allocations"
+
+	pg_stop "$dir"
+	r=$?
+	sleep 1
+	left=0
+	kill -0 "$pid" 2>/dev/null && left=1
+	set -- $(segments_of /dev/rust_shmem_sysv)
+	seg_left=$1
+	set -- $(segments_of /proc/sysvipc/shm)
+	seg_left=$((seg_left + $1))
+	files=$(ls /host/dev/shm | grep -c '^PostgreSQL\.')
+	pg_umount_side
+	um=$?
+	[ "$r" = 0 ] && [ "$left" = 0 ] && [ "$seg_left" = 0 ] && [ "$files" = 0 ] && [ "$um" = 0 ] || r=1
+	tap "$r" "${side}_clean_stop # pg_ctl stop, postmaster gone $([ $left = 0 ] && echo yes || echo no), $seg_left segments and $files /dev/shm files left, umount status $um"
+
+	errors=$(grep -cE '(ERROR|FATAL|PANIC): ' "$log")
+	[ "$errors" = 0 ] || grep -E '(ERROR|FATAL|PANIC): ' "$log" | head -n 10 | sed 's/^/#   /'
+	tap "$([ "$errors" = 0 ] && echo 0 || echo 1)" "${side}_log_clean # $errors ERROR/FATAL/PANIC lines"
+}
+
+run_side ours
+run_side kernel
+ours_tps=$(pg_tps "$work/ours.bench")
+kernel_tps=$(pg_tps "$work/kernel.bench")
+echo "# tps rust_shmem ${ours_tps:-?}, reference ${kernel_tps:-?} (one run each: not a benchmark; make bench compares)"
+echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+[ "$fail" = 0 ]
