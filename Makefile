@@ -153,8 +153,10 @@ profile: deps
 # The whole check on the debug kernel (KASAN, KFENCE, lockdep, DEBUG_VM, kmemleak, ...): a second
 # cached kernel build; the guest is several times slower, hence the longer timeout and shorter fsx
 # runs (the plain check runs the 100k-operation one).
+# The debug guest is several times slower: shorter fsx and pgbench runs, and Python's shared-memory
+# cases with the fork start method only (the plain check runs forkserver too).
 DEBUG_ENV = RUST_SHMEM_TIMEOUT=$${RUST_SHMEM_TIMEOUT:-3600} \
-	RUST_SHMEM_APPEND="RS_FSX_OPS=30000 RS_FSX_SHORT_OPS=5000 RS_STRESS_EXCLUDE=dev-shm $${RUST_SHMEM_APPEND:-}"
+	RUST_SHMEM_APPEND="RS_FSX_OPS=30000 RS_FSX_SHORT_OPS=5000 RS_STRESS_EXCLUDE=dev-shm RS_PG_SECS=5 RS_PY_VARIANTS= $${RUST_SHMEM_APPEND:-}"
 check-debug:
 	$(Q)$(DEBUG_ENV) $(MAKE) --no-print-directory check FLAVOUR=debug
 

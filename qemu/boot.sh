@@ -79,6 +79,12 @@ case $flavour in plain | debug) ;; *) die "RUST_SHMEM_FLAVOUR must be plain or d
 #   addr_has_metadata() (mm/kasan/kasan.h): a false "BUG: KASAN: wild-memory-access" at boot that
 #   taints the kernel and turns lockdep off for the whole run. Without LA57 the bit is 0 before,
 #   during and after that window, so the shadow bounds never change.
+# - ACPI (qemu/kernel.config) for QEMU's MADT, HPET and PM timer: without it the kernel took its CPUs
+#   from SeaBIOS's MP table, which listed one CPU of two on a loaded host, and calibrated the TSC
+#   and the local APIC timer against the PIT alone, which failed under load (TSC marked unstable,
+#   "APIC timer disabled", jiffies as the clocksource). pci=noacpi: PCI interrupts come from the
+#   PIRQ table as before, not from the DSDT's _PRT, whose AML loop ran into the interpreter's
+#   30 s loop timeout on the debug kernel (AE_AML_LOOP_TIMEOUT, then no IRQ for virtio-9p).
 # - no_timer_check: check_timer() (arch/x86/kernel/apic/io_apic.c) busy-waits ~10 ticks and panics
 #   "IO-APIC + timer doesn't work!" if jiffies did not move; under TCG on a loaded host the timer
 #   thread may not run within that window. The emulated PIT/APIC timer works; the probe is skipped.
@@ -86,7 +92,7 @@ cpu_flags=la57=off
 # loglevel=5: the console gets KERN_WARNING and worse (WARN_ON splats are KERN_WARNING, which
 # `quiet`/loglevel=4 would hide) and none of the boot chatter. panic=-1: a panic reboots at once,
 # which -no-reboot turns into a qemu exit, instead of waiting for the wall-clock timeout.
-append="console=ttyS0 loglevel=5 panic=-1 log_buf_len=4M no_timer_check"
+append="console=ttyS0 loglevel=5 panic=-1 log_buf_len=4M no_timer_check pci=noacpi"
 # The hung-task detector reports a task blocked this long (the debug guest is several times
 # slower); tests/run_guest.sh fails the run on the report.
 hung_task_secs=60

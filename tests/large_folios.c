@@ -285,7 +285,8 @@ TEST_F(huge, always_writes_fill_pmd_folios)
 }
 
 /* huge=never: single pages only, the page size as the I/O size. */
-TEST_F(huge, never_keeps_single_pages)
+/* 5.4 s on the debug kernel under TCG. */
+TEST_F_TIMEOUT(huge, never_keeps_single_pages, 90)
 {
 	struct outcome o[2] = {};
 	const char *dirs[2] = { self->ref, self->dir };
@@ -489,7 +490,8 @@ TEST_F(huge, fallocate_preallocates_pmd_folios)
 }
 
 /* A remount changes the policy for new folios; /proc/mounts shows it as tmpfs does. */
-TEST_F(huge, remount_changes_policy)
+/* 7.4 s on the debug kernel under TCG. */
+TEST_F_TIMEOUT(huge, remount_changes_policy, 90)
 {
 	static const char * const seq[] = { "huge=always", "huge=within_size", "huge=advise",
 					    "huge=never" };

@@ -1077,7 +1077,8 @@ static int worker(FIXTURE_DATA(api) *self, const FIXTURE_VARIANT(api) *variant, 
 	return 0;
 }
 
-TEST_F(api, concurrent_use)
+/* 8.4 s on the debug kernel under TCG (the harness's default would be 30 s). */
+TEST_F_TIMEOUT(api, concurrent_use, 90)
 {
 	pid_t pids[WORKERS];
 	struct rsc_create req;
