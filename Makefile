@@ -156,7 +156,7 @@ profile: deps
 # The debug guest is several times slower: shorter fsx and pgbench runs, and Python's shared-memory
 # cases with the fork start method only (the plain check runs forkserver too).
 DEBUG_ENV = RUST_SHMEM_TIMEOUT=$${RUST_SHMEM_TIMEOUT:-3600} \
-	RUST_SHMEM_APPEND="RS_FSX_OPS=30000 RS_FSX_SHORT_OPS=5000 RS_STRESS_EXCLUDE=dev-shm RS_PG_SECS=5 RS_PY_VARIANTS= $${RUST_SHMEM_APPEND:-}"
+	RUST_SHMEM_APPEND="RS_FSX_OPS=30000 RS_FSX_SHORT_OPS=5000 RS_PG_SECS=5 RS_PY_VARIANTS= $${RUST_SHMEM_APPEND:-}"
 check-debug:
 	$(Q)$(DEBUG_ENV) $(MAKE) --no-print-directory check FLAVOUR=debug
 

@@ -167,6 +167,12 @@ round() {
 	what="$kind, /dev/shm ${opts:-without size=}"
 	ok=0
 	oom0=$(ooms)
+	# A hog's segment in the initial IPC namespace lives from shmget to its IPC_RMID (oom_hog.c
+	# map_new): an OOM kill in between leaves it orphaned, as it would on the kernel's SysV. As
+	# with the kernel's kernel.shm_rmid_forced=1, the rounds destroy such segments (at the next
+	# operation on the device, which the wait for the refcount below makes); without it the
+	# orphan would rightly keep the module pinned.
+	echo 1 >/sys/module/$MOD/parameters/shm_rmid_forced
 	mount -t $MOD -o mode=1777${opts:+,$opts} oom_shm /dev/shm || { result 1 "$what: mount /dev/shm"; return; }
 	# A quarter of RAM at most for --temp-path, so that what named files pin stays below RAM.
 	mount -t $MOD -o mode=1777,size=25% oom_base "$base" || { umount /dev/shm; result 1 "$what: mount $base"; return; }
@@ -227,8 +233,10 @@ round() {
 			break
 		fi
 		sleep 0.1
+		cat /dev/rust_shmem_sysv >/dev/null 2>&1
 		r=$(refcnt)
 	done
+	echo 0 >/sys/module/$MOD/parameters/shm_rmid_forced
 	echo "# refcnt $r (baseline $baseline) $(secs_since "$t1") s after the unmounts"
 	if [ "$r" != "$baseline" ]; then
 		echo "# refcnt did not come back; what holds anything of ours:"
