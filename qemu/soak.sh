@@ -34,7 +34,9 @@ green=0
 for ((k = 1; k <= runs; k++)); do
 	t0=$SECONDS
 	rc=0
-	"$@" >"$outdir/run-$k.log" 2>&1 || rc=$?
+	rm -f "$repo/build/tests.tap" "$repo/build/console.log"
+	# env: the command may start with VAR=value words (the Makefile's BOOT does).
+	env "$@" >"$outdir/run-$k.log" 2>&1 || rc=$?
 	cp "$repo/build/tests.tap" "$outdir/run-$k.tap" 2>/dev/null || : >"$outdir/run-$k.tap"
 	cp "$repo/build/console.log" "$outdir/run-$k.console" 2>/dev/null || true
 	sum=$(tr -d '\r' <"$outdir/run-$k.tap" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1 || true)
