@@ -118,6 +118,7 @@ SUITE_BINS := pjdfstest:/usr/bin/pjdfstest fsx:/usr/bin/fsx \
 	$(CURDIR)/tests/suites/postgres.sh:/tests/bin/postgres \
 	$(CURDIR)/tests/suites/python_shm.sh:/tests/bin/python_shm \
 	$(CURDIR)/tests/suites/pg_lib.sh:/tests/lib/pg_lib.sh \
+	$(CURDIR)/tests/suites/tap_lib.sh:/tests/lib/tap_lib.sh \
 	$(CURDIR)/tests/suites/pgbench_bench.sh:/tests/tools/pgbench_bench
 
 # The shim and the dynamically linked test that preloads it, with their shared libraries.

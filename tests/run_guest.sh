@@ -313,11 +313,22 @@ else
 	passed=$((passed + 1))
 fi
 
+# One of the runner's own tests: $1 = 0 (ok) or not, $2 = name, $3 = what the line says after "#".
+own_test() {
+	i=$((i + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $i $2 # $3"
+		passed=$((passed + 1))
+	else
+		echo "not ok $i $2 # $3"
+		failed=$((failed + 1))
+	fi
+}
+
 # --- kernel_untainted -------------------------------------------------------------------------------
 # /proc/sys/kernel/tainted, bit by bit (include/linux/panic.h, Documentation/admin-guide/tainted-
 # kernels.rst): only O (an out-of-tree module: ours) and N (KUnit tests ran: our suites run when
 # the module loads) are expected.
-i=$((i + 1))
 taint_letters=PFSRMBUDAWCIOELKXTNJ
 tainted=$(cat /proc/sys/kernel/tainted)
 bad=
@@ -328,21 +339,16 @@ while [ "$b" -lt 20 ]; do
 	fi
 	b=$((b + 1))
 done
-if [ -z "$bad" ]; then
-	echo "ok $i kernel_untainted # taint $tainted"
-	passed=$((passed + 1))
-else
+if [ -n "$bad" ]; then
 	echo "# the kernel is tainted $tainted (flags $bad besides O and N); the first taint's cause in the log:"
 	dmesg | grep -E 'BUG:|WARNING:|Oops|taints kernel|Disabling lock debugging|soft lockup|blocked for more than|Kernel panic' |
 		grep -vE 'out-of-tree module taints|command line' | head -n 5 | sed 's/^/#   /'
-	echo "not ok $i kernel_untainted # tainted: $bad"
-	failed=$((failed + 1))
 fi
+own_test "$([ -z "$bad" ] && echo 0 || echo 1)" kernel_untainted "taint $tainted${bad:+, flags $bad besides O and N}"
 
 # --- debug_checkers_on (debug kernel) ----------------------------------------------------------------
 # Each checker of the debug flavour (qemu/kernel-debug.config) must still be running at the end.
 if [ "$FLAVOUR" = debug ]; then
-	i=$((i + 1))
 	off=
 	grep -qE '^ *debug_locks: +1$' /proc/lockdep_stats 2>/dev/null ||
 		off="$off lockdep(debug_locks=$(sed -n 's/^ *debug_locks: *//p' /proc/lockdep_stats 2>/dev/null))"
@@ -356,16 +362,13 @@ if [ "$FLAVOUR" = debug ]; then
 	else
 		off="$off kmemleak(disabled)"
 	fi
-	if [ -z "$off" ]; then
-		echo "ok $i debug_checkers_on # lockdep, KASAN, KFENCE, kmemleak on at the end"
-		passed=$((passed + 1))
-	else
+	if [ -n "$off" ]; then
 		echo "# debug checkers off at the end:$off"
 		dmesg | grep -nE 'Disabling lock debugging|turning off the locking correctness validator|kmemleak.*disabl|kfence.*disabl' |
 			head -n 5 | sed 's/^/#   /'
-		echo "not ok $i debug_checkers_on # off:$off"
-		failed=$((failed + 1))
 	fi
+	own_test "$([ -z "$off" ] && echo 0 || echo 1)" debug_checkers_on \
+		"${off:+off:$off}${off:-lockdep, KASAN, KFENCE, kmemleak on at the end}"
 fi
 
 if [ "$ran" = 0 ]; then

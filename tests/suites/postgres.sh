@@ -37,20 +37,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0 pass=0 fail=0
-tap() { # $1 = 0 (ok) or not, $2... = description
-	r=$1
-	shift
-	n=$((n + 1))
-	if [ "$r" = 0 ]; then echo "ok $n $*"; pass=$((pass + 1)); else echo "not ok $n $*"; fail=$((fail + 1)); fi
-}
+. /tests/lib/tap_lib.sh
 
 echo "TAP version 13"
 if ! pg_have; then
 	# Not a skip: make check boots with the host root; a guest without it cannot run this suite.
 	echo "1..1"
 	tap 1 "postgres_available # no host root on /host or no $PG_BIN/postgres in it (qemu/init, qemu/deps.sh)"
-	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+	tap_totals
 	exit 1
 fi
 echo "1..11"
@@ -156,5 +150,5 @@ run_side kernel
 ours_tps=$(pg_tps "$work/ours.bench")
 kernel_tps=$(pg_tps "$work/kernel.bench")
 echo "# tps rust_shmem ${ours_tps:-?}, reference ${kernel_tps:-?} (one run each: not a benchmark; make bench compares)"
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+tap_totals
 [ "$fail" = 0 ]

@@ -26,19 +26,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0 pass=0 fail=0
-tap() { # $1 = 0 (ok) or not, $2... = description
-	r=$1
-	shift
-	n=$((n + 1))
-	if [ "$r" = 0 ]; then echo "ok $n $*"; pass=$((pass + 1)); else echo "not ok $n $*"; fail=$((fail + 1)); fi
-}
+. /tests/lib/tap_lib.sh
 
 echo "TAP version 13"
 if ! grep -q ' /host 9p ' /proc/mounts || [ ! -f /host/usr/lib/python3.11/test/_test_multiprocessing.py ]; then
 	echo "1..1"
 	tap 1 "python_available # no host root on /host or no CPython test suite in it (qemu/init, qemu/deps.sh)"
-	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+	tap_totals
 	exit 1
 fi
 nv=0
@@ -103,5 +97,5 @@ for v in $VARIANTS; do
 		tap 1 "same_outcomes_$v"
 	fi
 done
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+tap_totals
 [ "$fail" = 0 ]
