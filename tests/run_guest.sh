@@ -27,8 +27,8 @@
 # survive the SIGKILL of a timeout, so they show there; the hung-task detector (qemu/boot.sh sets
 # its limit) reports them too, which kernel_log_clean counts.
 #
-# After the tests: kernel_untainted fails on any taint but O (our out-of-tree modules), naming the
-# first taint's cause; on the debug kernel (RS_FLAVOUR=debug) debug_checkers_on fails unless lock
+# After the tests: kernel_untainted fails on any taint but O (our out-of-tree modules) and N (our
+# KUnit suites ran), naming the first taint's cause; on the debug kernel (RS_FLAVOUR=debug) debug_checkers_on fails unless lock
 # debugging is still on and KASAN, KFENCE and kmemleak are active: a run in which a checker
 # switched itself off is no debug run.
 #
@@ -273,8 +273,20 @@ else
 	fi
 fi
 
+# One of the runner's own tests: $1 = 0 (ok) or not, $2 = name, $3 (optional) = what the line says
+# after "#".
+own_test() {
+	i=$((i + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $i $2${3:+ # $3}"
+		passed=$((passed + 1))
+	else
+		echo "not ok $i $2${3:+ # $3}"
+		failed=$((failed + 1))
+	fi
+}
+
 # --- kernel_log_clean ------------------------------------------------------------------------------------
-i=$((i + 1))
 grep -vE '^(#|$)' "$SPLAT_DIR/splat.match" >"$work/match" 2>/dev/null
 if [ ! -s "$work/match" ]; then
 	printf '%s\n' 'BUG:' 'WARNING:' 'Oops' 'panicked' 'KASAN' 'KFENCE' 'possible circular locking' \
@@ -306,24 +318,8 @@ fi
 if [ -s "$work/splats" ]; then
 	echo "# kernel log contains splats:"
 	sed 's/^/#   /' "$work/splats"
-	echo "not ok $i kernel_log_clean"
-	failed=$((failed + 1))
-else
-	echo "ok $i kernel_log_clean"
-	passed=$((passed + 1))
 fi
-
-# One of the runner's own tests: $1 = 0 (ok) or not, $2 = name, $3 = what the line says after "#".
-own_test() {
-	i=$((i + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $i $2 # $3"
-		passed=$((passed + 1))
-	else
-		echo "not ok $i $2 # $3"
-		failed=$((failed + 1))
-	fi
-}
+own_test "$([ -s "$work/splats" ] && echo 1 || echo 0)" kernel_log_clean
 
 # --- kernel_untainted -------------------------------------------------------------------------------
 # /proc/sys/kernel/tainted, bit by bit (include/linux/panic.h, Documentation/admin-guide/tainted-

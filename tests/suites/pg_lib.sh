@@ -54,11 +54,18 @@ pg_run() {
 	fi
 }
 
-# Prepares the host root for PostgreSQL: its data root and the SysV shim where host programs see it.
+# The postgres user's "uid:gid" in the host's /etc/passwd.
+pg_ids() {
+	awk -F: '$1 == "postgres" { print $3 ":" $4 }' /host/etc/passwd
+}
+
+# Prepares the host root for PostgreSQL: its data root, its socket directory (as Debian's package
+# sets it up) and the SysV shim where host programs see it.
 pg_prepare() {
-	mkdir -p /host/run/rust_shmem "/host$PG_ROOT" || return 1
+	mkdir -p /host/run/rust_shmem /host/run/postgresql "/host$PG_ROOT" || return 1
+	chmod 2775 /host/run/postgresql || return 1
 	cp /usr/lib/librust_shmem_sysv.so "/host$PG_SHIM" || return 1
-	chown "$(awk -F: '$1 == "postgres" { print $3 ":" $4 }' /host/etc/passwd)" "/host$PG_ROOT"
+	chown "$(pg_ids)" /host/run/postgresql "/host$PG_ROOT"
 }
 
 # initdb of data directory $1 (under $PG_ROOT), output in $2.

@@ -61,7 +61,7 @@ tap "$rc" "initdb # on rust_shmem, $(($(date +%s) - start))s"
 
 # Segments of the postgres user in a /proc/sysvipc/shm-style listing $1: "count bytes".
 segments_of() {
-	awk -v uid="$(awk -F: '$1 == "postgres" { print $3 }' /host/etc/passwd)" \
+	awk -v uid="$(pg_ids | cut -d: -f1)" \
 		'NR > 1 && $8 == uid { n++; b += $4 } END { print n + 0, b + 0 }' "$1"
 }
 
