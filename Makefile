@@ -7,6 +7,8 @@
 #   make kernel    build the test kernel into ~/.cache/rust_shmem (cached; qemu/kernel.sh)
 #   make module    build rust_shmem.ko
 #   make consumer  build tests/consumer's rust_shmem_consumer.ko against rust_shmem's exports
+#   make takeover  build src/takeover's rust_shmem_takeover.ko, the livepatch that sends the kernel's
+#                  shared anonymous, /dev/zero and SysV memory to rust_shmem
 #   make lint      build with clippy and -Dwarnings (C: -Werror), and rustfmt --check the crate
 #   make tests     build the kselftests and the demo into build/tests (tests/Makefile)
 #   make tools     build tools/'s LD_PRELOAD shim build/tools/librust_shmem_sysv.so (SysV calls on
@@ -63,7 +65,7 @@ MODULE_FLAGS :=
 # Crate files for rustfmt: the root (rustfmt follows its `mod` declarations into src/).
 CRATE_ROOT := rust_shmem.rs
 
-.PHONY: all deps kernel module consumer lint tests tools image run check check-debug soak bench profile shell clean
+.PHONY: all deps kernel module consumer takeover lint tests tools image run check check-debug soak bench profile shell clean
 all: module
 
 deps:
@@ -92,6 +94,15 @@ consumer: module
 		MO=$(BUILD)/consumer LLVM=$(LLVM) KBUILD_EXTRA_SYMBOLS=$(CURDIR)/Module.symvers \
 		$(if $(filter 1,$(LINT_WERROR)),KCFLAGS=-Werror) modules
 
+# The takeover livepatch (src/takeover/): C, built like the consumer against rust_shmem's exports.
+TAKEOVER_KO := $(BUILD)/takeover/rust_shmem_takeover.ko
+takeover: module
+	$(call say,MODULE,rust_shmem_takeover.ko)
+	$(Q)mkdir -p $(BUILD)/takeover
+	$(Q)$(MAKE) -s --no-print-directory -C "$(KDIR_SH)" M=$(CURDIR)/src/takeover \
+		MO=$(BUILD)/takeover LLVM=$(LLVM) KBUILD_EXTRA_SYMBOLS=$(CURDIR)/Module.symvers \
+		$(if $(filter 1,$(LINT_WERROR)),KCFLAGS=-Werror) modules
+
 # The clippy build produces the module too, so check builds it once, with the lint flags.
 lint: MODULE_FLAGS := $(LINT_FLAGS)
 lint: module
@@ -117,17 +128,19 @@ SUITE_BINS := pjdfstest:/usr/bin/pjdfstest fsx:/usr/bin/fsx \
 	$(CURDIR)/tests/suites/oom_refs.sh:/tests/bin/oom_refs \
 	$(CURDIR)/tests/suites/postgres.sh:/tests/bin/postgres \
 	$(CURDIR)/tests/suites/python_shm.sh:/tests/bin/python_shm \
+	$(CURDIR)/tests/suites/takeover_mode.sh:/tests/bin/takeover_mode \
 	$(CURDIR)/tests/suites/pg_lib.sh:/tests/lib/pg_lib.sh \
 	$(CURDIR)/tests/suites/tap_lib.sh:/tests/lib/tap_lib.sh \
+	$(CURDIR)/tests/suites/takeover_lib.sh:/tests/lib/takeover_lib.sh \
 	$(CURDIR)/tests/suites/pgbench_bench.sh:/tests/tools/pgbench_bench
 
 # The shim and the dynamically linked test that preloads it, with their shared libraries.
 SYSV_BINS := $(SYSV_SHIM):/usr/lib/librust_shmem_sysv.so \
 	$(BUILD)/tests/sysv_preload:/tests/bin/sysv_preload
 
-image: module consumer tests tools
+image: module consumer takeover tests tools
 	$(Q)qemu/image.sh -m $(CURDIR)/rust_shmem.ko -t $(BUILD)/tests \
-		$(foreach k,$(CONSUMER_KO) $(EXTRA_KO),-k $(k)) \
+		$(foreach k,$(CONSUMER_KO) $(TAKEOVER_KO) $(EXTRA_KO),-k $(k)) \
 		$(foreach b,$(SUITE_BINS) $(SYSV_BINS) $(HOST_BINS),-b $(b)) \
 		$(BUILD)/initramfs.cpio.gz >/dev/null
 

@@ -27,10 +27,11 @@ bindgen "$header" -o "$out" \
 	--allowlist-type 'fs_value_type' \
 	--allowlist-type 'fs_parameter_spec' --allowlist-type 'fs_param_type' \
 	--allowlist-type 'fs_parse_result' --allowlist-type 'fs_parse_result__bindgen_ty_.*' \
-	--allowlist-type 'p_log' --allowlist-type 'fc_log' --allowlist-type 'kstatfs' \
+	--allowlist-type 'shmem_inode_info' --allowlist-type 'shmem_inode_info__bindgen_ty_.*' \
+	--allowlist-type 'shared_policy' --allowlist-type 'p_log' --allowlist-type 'fc_log' --allowlist-type 'kstatfs' \
 	--allowlist-function 'get_tree_nodev' --allowlist-function '__fs_parse' \
 	--allowlist-function 'logfc' --allowlist-function 'fs_param_is_.*' \
-	--allowlist-function 'rust_shmem_.*' --allowlist-function 'shmem_kernel_file_setup' --allowlist-function 'put_ipc_ns' \
+	--allowlist-function 'rust_shmem_.*' --allowlist-function 'shmem_file_setup' --allowlist-function 'put_ipc_ns' \
 	--allowlist-function 'posix_acl_update_mode' --allowlist-function 'set_cached_acl' \
 	--allowlist-function 'posix_acl_create' --allowlist-function 'posix_acl_chmod' \
 	--allowlist-function 'fileattr_fill_flags' --allowlist-function 'vfs_parse_monolithic_sep' \

@@ -46,10 +46,11 @@ impl Drop for SetupApi {
 ///
 /// The kernel keeps that accounting (`__vm_enough_memory`, `vm_unacct_memory`,
 /// `vm_committed_as`) to itself: a module can neither charge nor uncharge. Its own shmem can, and
-/// exports `shmem_kernel_file_setup`, whose file of the same size and flags charges exactly what
-/// tmpfs would and holds no pages. Each charged rust_shmem file keeps such a file as its charge
-/// and resizes it with itself, so `Committed_AS` and strict overcommit (`ENOMEM`) behave as
-/// with tmpfs.
+/// exports `shmem_file_setup`, whose file of the same size and flags charges exactly what tmpfs
+/// would and holds no pages. Each charged rust_shmem file keeps such a file as its charge and
+/// resizes it with itself, so `Committed_AS` and strict overcommit (`ENOMEM`) behave as with
+/// tmpfs. Not `shmem_kernel_file_setup`: the takeover livepatch (`src/takeover/`) redirects that
+/// one, and the charge of a segment would then recurse into rust_shmem.
 fn commit_charge(size: i64, flags: bindings::vma_flags_t) -> Result<Option<FileRef>> {
     let noreserve = flags.__vma_flags[0] & (1 << bindings::VMA_NORESERVE_BIT) != 0;
     if noreserve {
@@ -57,7 +58,7 @@ fn commit_charge(size: i64, flags: bindings::vma_flags_t) -> Result<Option<FileR
     }
     // SAFETY: The name is a valid string; the call returns a new file or an `ERR_PTR`.
     let charge = unsafe {
-        FileRef::from_result(bindings::shmem_kernel_file_setup(
+        FileRef::from_result(bindings::shmem_file_setup(
             c"rust_shmem commit charge".as_char_ptr(),
             size,
             flags,

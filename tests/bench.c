@@ -15,6 +15,11 @@
  *
  * sysv_cycle: shmget of a 1 MiB IPC_PRIVATE segment, shmat, a write to each page, shmdt and
  * IPC_RMID, with the kernel's system calls and through /dev/rust_shmem_sysv (tools/sysv_shim.c).
+ *
+ * zero_fault_takeover, zero_cycle_takeover, sysv_cycle_takeover: the same through the kernel's
+ * own entry points (/dev/zero, shmget) on both sides; the reference runs on tmpfs, ours with the
+ * takeover livepatch loaded (src/takeover/), which is loaded and unloaded around each of our runs.
+ * Left out when /lib/modules/rust_shmem_takeover.ko is missing.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -34,6 +39,8 @@
 #define RUST_SHMEM_SYSV_SHIM_PREFIX rs_
 #include "../tools/sysv_shim.c"
 #include "test_util.h"
+#include "map_util.h"
+#include "takeover_util.h"
 
 #define MiB (1UL << 20)
 
@@ -68,6 +75,7 @@ struct side {
 	void *(*shmat)(int shmid, const void *shmaddr, int shmflg);
 	int (*shmdt)(const void *shmaddr);
 	int (*shmctl)(int shmid, int cmd, struct shmid_ds *buf);
+	int takeover;		/* 1: runs with the takeover livepatch loaded, -1: either way */
 };
 
 typedef double (*workload)(const struct side *s);	/* returns seconds */
@@ -303,6 +311,14 @@ static int side_runs(int reference)
 	return !side_only || !strcmp(side_only, reference ? "ref" : "ours");
 }
 
+/* Runs @fn on side @s, with the takeover livepatch loaded or not as the side asks. */
+static double run_side(workload fn, const struct side *s)
+{
+	if (s->takeover >= 0 && (s->takeover ? takeover_on() : takeover_off()))
+		die(s->takeover ? "loading the takeover livepatch" : "unloading the takeover livepatch");
+	return fn(s);
+}
+
 /* Runs @fn on both sides, alternating the order, and prints work/second for each and the ratio. */
 static void compare(const char *name, workload fn, const struct side *ref,
 		    const struct side *ours, double work, const char *unit)
@@ -317,17 +333,17 @@ static void compare(const char *name, workload fn, const struct side *ref,
 		double best = 1e30;
 
 		for (r = 0; r < reps; r++) {
-			double t = fn(s);
+			double t = run_side(fn, s);
 
 			best = t < best ? t : best;
 		}
-		printf("%-16s %-22s %10.1f %s   (one side only)\n", name, s->name, work / best, unit);
+		printf("%-20s %-22s %10.1f %s   (one side only)\n", name, s->name, work / best, unit);
 		fflush(stdout);
 		return;
 	}
 	for (r = 0; r < reps; r++) {
 		const struct side *first = r & 1 ? ours : ref, *second = r & 1 ? ref : ours;
-		double a = fn(first), b = fn(second);
+		double a = run_side(fn, first), b = run_side(fn, second);
 		double tr = first == ref ? a : b, to = first == ref ? b : a;
 
 		if (tr < best_ref)
@@ -335,7 +351,7 @@ static void compare(const char *name, workload fn, const struct side *ref,
 		if (to < best_ours)
 			best_ours = to;
 	}
-	printf("%-16s %-22s %10.1f %s   %-22s %10.1f %s   ratio %.2f\n", name, ref->name,
+	printf("%-20s %-22s %10.1f %s   %-22s %10.1f %s   ratio %.2f\n", name, ref->name,
 	       work / best_ref, unit, ours->name, work / best_ours, unit, best_ref / best_ours);
 	fflush(stdout);
 }
@@ -381,9 +397,15 @@ static size_t env_num(const char *name, size_t def)
 
 int main(void)
 {
-	struct side tmpfs = { "tmpfs", 1, "/bench/tmpfs", "/dev/zero", shmget, shmat, shmdt, shmctl };
+	struct side tmpfs = { "tmpfs", 1, "/bench/tmpfs", "/dev/zero", shmget, shmat, shmdt, shmctl,
+			      -1 };
 	struct side ours = { "rust_shmem", 0, "/bench/rust_shmem", "/dev/rust_shmem_zero",
-			     rs_shmget, rs_shmat, rs_shmdt, rs_shmctl };
+			     rs_shmget, rs_shmat, rs_shmdt, rs_shmctl, -1 };
+	/* The kernel's entry points, without and with the takeover. */
+	struct side plain = { "/dev/zero (tmpfs)", 1, NULL, "/dev/zero", shmget, shmat, shmdt,
+			      shmctl, 0 };
+	struct side taken = { "/dev/zero (takeover)", 0, NULL, "/dev/zero", shmget, shmat, shmdt,
+			      shmctl, 1 };
 	char opts[64];
 	double mb;
 
@@ -425,6 +447,15 @@ int main(void)
 	tmpfs.name = "SysV (ipc/shm.c)";
 	ours.name = "/dev/rust_shmem_sysv";
 	compare("sysv_cycle", sysv_cycle, &tmpfs, &ours, CYCLES, "cyc/s");
+	if (!access(TAKEOVER_KO, R_OK)) {
+		compare("zero_fault_takeover", zero_fault, &plain, &taken, mb * MiB / page, "pf/s ");
+		compare("zero_cycle_takeover", zero_cycle, &plain, &taken, CYCLES, "cyc/s");
+		plain.name = "shmget (tmpfs)";
+		taken.name = "shmget (takeover)";
+		compare("sysv_cycle_takeover", sysv_cycle, &plain, &taken, CYCLES, "cyc/s");
+		if (takeover_off())
+			die("unloading the takeover livepatch");
+	}
 
 	umount(tmpfs.dir);
 	umount(ours.dir);

@@ -46,13 +46,13 @@ FIXTURE(devzero) {
 
 FIXTURE_VARIANT(devzero) {
 	const char *path;
-	long shared_magic;	/* statfs magic of the file behind a MAP_SHARED mapping */
+	long shared_magic;	/* statfs magic of a MAP_SHARED mapping's file; 0: the kernel's */
 	bool ours;
 };
 
 FIXTURE_VARIANT_ADD(devzero, dev_zero) {
 	.path = REF_DEV,
-	.shared_magic = TMPFS_MAGIC,
+	.shared_magic = 0,	/* tmpfs, or rust_shmem under the takeover: kernel_shmem_magic() */
 	.ours = false,
 };
 
@@ -443,13 +443,13 @@ TEST_F(devzero, shared_backing_file)
 		munmap(p, len);
 	}
 
-	EXPECT_EQ(TMPFS_MAGIC, (long)sfs[0].f_type);
-	EXPECT_EQ(variant->shared_magic, (long)sfs[1].f_type) {
+	EXPECT_EQ(kernel_shmem_magic(), (long)sfs[0].f_type);
+	EXPECT_EQ(variant->shared_magic ?: kernel_shmem_magic(), (long)sfs[1].f_type) {
 		TH_LOG("f_type 0x%lx", (long)sfs[1].f_type);
 	}
 	/* Each shared mapping holds a file, and so a reference on the module behind it. */
-	EXPECT_EQ(0, rc[0]);
-	EXPECT_EQ(variant->ours ? 1 : 0, rc[1]);
+	EXPECT_EQ(kernel_side_taken_over() ? 1 : 0, rc[0]);
+	EXPECT_EQ(variant->ours || kernel_side_taken_over() ? 1 : 0, rc[1]);
 
 	EXPECT_STREQ("/dev/zero (deleted)", me[0].path);
 	EXPECT_STREQ(me[0].path, me[1].path);
@@ -472,6 +472,42 @@ TEST_F(devzero, shared_backing_file)
 		TH_LOG("st_blocks %ld, /dev/zero's %ld", (long)st[1].st_blocks,
 		       (long)st[0].st_blocks);
 	}
+}
+
+/*
+ * mmap(MAP_SHARED | MAP_ANONYMOUS) with no file at all takes the same path as /dev/zero's
+ * (mm/vma.c __mmap_new_vma -> shmem_zero_setup): a "/dev/zero" file on the kernel's shmem, or on
+ * rust_shmem under the takeover, shared with a child after fork.
+ */
+TEST(shared_anonymous)
+{
+	size_t len = 4 * 4096;
+	struct maps_entry me;
+	int rc0, status;
+	char *p;
+	pid_t pid;
+
+	rc0 = module_refcount("rust_shmem");
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(kernel_shmem_magic(), map_file_magic(p, len));
+	EXPECT_EQ(kernel_side_taken_over() ? 1 : 0, module_refcount("rust_shmem") - rc0);
+	ASSERT_EQ(0, maps_lookup(p, &me));
+	EXPECT_STREQ("/dev/zero (deleted)", me.path);
+	EXPECT_STREQ("rw-s", me.perms);
+	EXPECT_TRUE(all_bytes(p, len, 0));
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		memset(p + 4096, 'c', 4096);
+		_exit(0);
+	}
+	status = wait_child(pid);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT_TRUE(all_bytes(p + 4096, 4096, 'c'));
+	EXPECT_TRUE(all_bytes(p, 4096, 0));
+	EXPECT_EQ(0, munmap(p, len));
+	EXPECT_EQ(rc0, module_refcount("rust_shmem"));
 }
 
 /* A MAP_PRIVATE mapping is anonymous memory that keeps the device file as its vm_file. */

@@ -138,6 +138,25 @@ static inline long map_file_magic(const void *addr, size_t len)
 	return ret;
 }
 
+/*
+ * Whether the kernel's own shared memory (shared anonymous mappings, MAP_SHARED of /dev/zero,
+ * SysV segments made by shmget) is rust_shmem's: the takeover livepatch is on. Set as
+ * RS_TAKEOVER=1 by tests/suites/takeover_mode.sh, which loads it; the magic checks then expect
+ * RUST_SHMEM_MAGIC on the kernel's side too, so a run without the livepatch fails them.
+ */
+static inline bool kernel_side_taken_over(void)
+{
+	const char *t = getenv("RS_TAKEOVER");
+
+	return t && !strcmp(t, "1");
+}
+
+/* statfs magic of the file behind the kernel's own shared memory: tmpfs's, or ours taken over. */
+static inline long kernel_shmem_magic(void)
+{
+	return kernel_side_taken_over() ? RUST_SHMEM_MAGIC : TMPFS_MAGIC;
+}
+
 /* A field of /proc/meminfo in kB, or -1. */
 static inline long meminfo_kb(const char *field)
 {

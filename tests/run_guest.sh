@@ -27,8 +27,8 @@
 # survive the SIGKILL of a timeout, so they show there; the hung-task detector (qemu/boot.sh sets
 # its limit) reports them too, which kernel_log_clean counts.
 #
-# After the tests: kernel_untainted fails on any taint but O (our out-of-tree modules) and N (our
-# KUnit suites ran), naming the first taint's cause; on the debug kernel (RS_FLAVOUR=debug) debug_checkers_on fails unless lock
+# After the tests: kernel_untainted fails on any taint but O (our out-of-tree modules), K (our
+# takeover livepatch) and N (our KUnit suites ran), naming the first taint's cause; on the debug kernel (RS_FLAVOUR=debug) debug_checkers_on fails unless lock
 # debugging is still on and KASAN, KFENCE and kmemleak are active: a run in which a checker
 # switched itself off is no debug run.
 #
@@ -323,24 +323,25 @@ own_test "$([ -s "$work/splats" ] && echo 1 || echo 0)" kernel_log_clean
 
 # --- kernel_untainted -------------------------------------------------------------------------------
 # /proc/sys/kernel/tainted, bit by bit (include/linux/panic.h, Documentation/admin-guide/tainted-
-# kernels.rst): only O (an out-of-tree module: ours) and N (KUnit tests ran: our suites run when
+# kernels.rst): only O (an out-of-tree module: ours), K (a livepatch was applied: our takeover,
+# tests/suites/takeover_mode.sh and tests/takeover.c) and N (KUnit tests ran: our suites run when
 # the module loads) are expected.
 taint_letters=PFSRMBUDAWCIOELKXTNJ
 tainted=$(cat /proc/sys/kernel/tainted)
 bad=
 b=0
 while [ "$b" -lt 20 ]; do
-	if [ $(((tainted >> b) & 1)) = 1 ] && [ "$b" != 12 ] && [ "$b" != 18 ]; then
+	if [ $(((tainted >> b) & 1)) = 1 ] && [ "$b" != 12 ] && [ "$b" != 15 ] && [ "$b" != 18 ]; then
 		bad="$bad$(echo "$taint_letters" | cut -c$((b + 1)))"
 	fi
 	b=$((b + 1))
 done
 if [ -n "$bad" ]; then
-	echo "# the kernel is tainted $tainted (flags $bad besides O and N); the first taint's cause in the log:"
+	echo "# the kernel is tainted $tainted (flags $bad besides O, K and N); the first taint's cause in the log:"
 	dmesg | grep -E 'BUG:|WARNING:|Oops|taints kernel|Disabling lock debugging|soft lockup|blocked for more than|Kernel panic' |
 		grep -vE 'out-of-tree module taints|command line' | head -n 5 | sed 's/^/#   /'
 fi
-own_test "$([ -z "$bad" ] && echo 0 || echo 1)" kernel_untainted "taint $tainted${bad:+, flags $bad besides O and N}"
+own_test "$([ -z "$bad" ] && echo 0 || echo 1)" kernel_untainted "taint $tainted${bad:+, flags $bad besides O, K and N}"
 
 # --- debug_checkers_on (debug kernel) ----------------------------------------------------------------
 # Each checker of the debug flavour (qemu/kernel-debug.config) must still be running at the end.

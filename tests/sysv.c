@@ -59,7 +59,8 @@ struct sysv_ops {
 	const char *limit_dir;	/* where shmmax & co. are set */
 };
 
-static const struct sysv_ops kernel_ops = {
+/* .magic is the kernel's shmem's, or ours under the takeover (set up in main). */
+static struct sysv_ops kernel_ops = {
 	.name = "kernel", .get = shmget, .at = shmat, .dt = shmdt, .ctl = shmctl,
 	.magic = TMPFS_MAGIC, .limit_dir = "/proc/sys/kernel/",
 };
@@ -68,6 +69,12 @@ static const struct sysv_ops rust_ops = {
 	.name = "rust_shmem", .get = rs_shmget, .at = rs_shmat, .dt = rs_shmdt, .ctl = rs_shmctl,
 	.magic = RUST_SHMEM_MAGIC, .limit_dir = PARAM_DIR,
 };
+
+/* Under the takeover (RS_TAKEOVER=1) the kernel's segments live on rust_shmem. */
+__attribute__((constructor)) static void kernel_side_magic(void)
+{
+	kernel_ops.magic = kernel_shmem_magic();
+}
 
 /* ------------------------------------------------------------------------------- traces */
 

@@ -7,7 +7,6 @@
 use crate::bindings;
 use core::{marker::PhantomData, ptr};
 use kernel::{
-    container_of,
     prelude::*,
     sync::{
         atomic::{Acquire, Atomic, Relaxed, Release},
@@ -18,11 +17,47 @@ use kernel::{
 
 use super::FileSystem;
 
-/// What the cache stores: the filesystem's data and the VFS inode.
+/// What the cache stores: the filesystem's data and the VFS inode, the inode inside a
+/// `struct shmem_inode_info` as tmpfs allocates it.
+///
+/// Why the tmpfs shell: kernel code that holds a shmem-like file casts its inode with `SHMEM_I()`
+/// without checking the filesystem (`ipc/shm.c`: `shmem_lock()` from `shm_destroy` and
+/// `SHM_LOCK`/`SHM_UNLOCK` writes `flags`; `shm_add_rss_swap` reads `swapped`). With the takeover
+/// (`src/takeover/`) SysV segments are ours, so those accesses must stay in bounds and mean what
+/// they mean for tmpfs: `flags` holds only `SHMEM_F_LOCKED`, set and cleared by `shmem_lock()`
+/// under the segment's IPC lock (our pages are never swapped, so `swapped` stays 0). Nothing of
+/// ours reads the shell; it costs `size_of::<shmem_inode_info>() - size_of::<inode>()` bytes per
+/// inode, as it does for tmpfs.
 #[repr(C)]
 struct CachedInode<T: FileSystem> {
     info: Opaque<T::InodeInfo>,
-    inode: Opaque<bindings::inode>,
+    shmem: Opaque<bindings::shmem_inode_info>,
+}
+
+/// The offset of the VFS inode in a [`CachedInode`].
+const fn inode_offset<T: FileSystem>() -> usize {
+    core::mem::offset_of!(CachedInode<T>, shmem)
+        + core::mem::offset_of!(bindings::shmem_inode_info, vfs_inode)
+}
+
+/// The cache object holding `inode`.
+///
+/// # Safety
+///
+/// `inode` must be the inode of a [`CachedInode<T>`].
+unsafe fn cached_of<T: FileSystem>(inode: *mut bindings::inode) -> *mut CachedInode<T> {
+    // SAFETY: The inode lies `inode_offset` bytes into its object, per the caller.
+    unsafe { inode.byte_sub(inode_offset::<T>()).cast() }
+}
+
+/// The VFS inode of the cache object at `cached`.
+///
+/// # Safety
+///
+/// `cached` must point to an object of a [`CachedInode<T>`] cache.
+unsafe fn inode_of<T: FileSystem>(cached: *mut CachedInode<T>) -> *mut bindings::inode {
+    // SAFETY: In bounds of the object, per the caller.
+    unsafe { cached.byte_add(inode_offset::<T>()).cast() }
 }
 
 /// Returns the per-inode data of `inode`.
@@ -34,11 +69,7 @@ struct CachedInode<T: FileSystem> {
 pub(crate) unsafe fn info<'a, T: FileSystem>(inode: *mut bindings::inode) -> &'a T::InodeInfo {
     // SAFETY: The caller guarantees `inode` is embedded in a `CachedInode<T>` whose `info` was
     // initialised by `alloc` and is dropped only in `free`.
-    unsafe {
-        &*(*container_of!(Opaque::cast_from(inode), CachedInode<T>, inode))
-            .info
-            .get()
-    }
+    unsafe { &*(*cached_of::<T>(inode)).info.get() }
 }
 
 /// Returns the per-inode data of an inode nobody else can reach yet.
@@ -50,11 +81,7 @@ pub(crate) unsafe fn info_mut<'a, T: FileSystem>(
     inode: *mut bindings::inode,
 ) -> &'a mut T::InodeInfo {
     // SAFETY: As in `info`; exclusivity is the caller's promise.
-    unsafe {
-        &mut *(*container_of!(Opaque::cast_from(inode), CachedInode<T>, inode))
-            .info
-            .get()
-    }
+    unsafe { &mut *(*cached_of::<T>(inode)).info.get() }
 }
 
 /// A slab cache of inodes of `T`, created at module init and destroyed at module exit.
@@ -88,7 +115,7 @@ impl<T: FileSystem> InodeCache<T> {
     unsafe extern "C" fn init_once(obj: *mut c_void) {
         let cached = obj.cast::<CachedInode<T>>();
         // SAFETY: The slab allocator hands the constructor a new object of our size.
-        unsafe { bindings::inode_init_once(Opaque::cast_into(&raw const (*cached).inode)) };
+        unsafe { bindings::inode_init_once(inode_of(cached)) };
     }
 
     /// Creates the cache; the returned guard destroys it when dropped.
@@ -140,8 +167,20 @@ impl<T: FileSystem> InodeCache<T> {
             unsafe { bindings::kmem_cache_free(cache, cached.cast()) };
             return ptr::null_mut();
         }
+        // The tmpfs shell before the inode starts as a new tmpfs inode's: no flags, nothing
+        // swapped (the slab object may carry a previous inode's bytes; the inode itself is
+        // initialised by `inode_init_once` and `inode_init_always`).
+        // SAFETY: The shell's bytes before `vfs_inode` are ours; zero is a valid value for each
+        // of its fields (integers, list heads and a lock nobody takes on our inodes).
+        unsafe {
+            ptr::write_bytes(
+                (*cached).shmem.get().cast::<u8>(),
+                0,
+                core::mem::offset_of!(bindings::shmem_inode_info, vfs_inode),
+            )
+        };
         // SAFETY: As above.
-        unsafe { Opaque::cast_into(&raw const (*cached).inode) }
+        unsafe { inode_of(cached) }
     }
 
     /// Drops the per-inode data and frees the memory (`super_operations::free_inode`, called
@@ -155,9 +194,9 @@ impl<T: FileSystem> InodeCache<T> {
         // SAFETY: Per the contract, `inode` is embedded in an object of our cache whose `info`
         // is live and no longer used by anyone.
         unsafe {
-            let cached = container_of!(Opaque::cast_from(inode), CachedInode<T>, inode);
+            let cached = cached_of::<T>(inode);
             ptr::drop_in_place((*cached).info.get());
-            bindings::kmem_cache_free(self.cache.load(Relaxed), cached.cast_mut().cast());
+            bindings::kmem_cache_free(self.cache.load(Relaxed), cached.cast());
         }
     }
 }

@@ -8,6 +8,13 @@
 #           LD_PRELOAD shim on /dev/rust_shmem_sysv (shared_memory_type=sysv: the main area, which
 #           is also the interlock segment)
 #   kernel  tmpfs on /dev/shm and the kernel's SysV: the reference
+#   takeover_sysv, takeover_mmap
+#           rust_shmem on /dev/shm and no shim: the kernel's own SysV and shared anonymous memory,
+#           sent to rust_shmem by the takeover livepatch (the caller loads it, takeover_lib.sh),
+#           with shared_memory_type=sysv or =mmap (the main area a MAP_SHARED|MAP_ANONYMOUS
+#           mapping, a small SysV segment as the interlock)
+#   kernel_mmap
+#           as kernel, with shared_memory_type=mmap: the reference for takeover_mmap
 # The data directory lives on the guest's tmpfs /host/tmp; the server listens on the socket in
 # /run/postgresql only (listen_addresses='').
 
@@ -35,8 +42,8 @@ pg_have() {
 pg_mount_side() {
 	pg_umount_side
 	case $1 in
-	ours) mount -t rust_shmem -o mode=1777 pg_ours /host/dev/shm ;;
-	kernel) mount -t tmpfs -o mode=1777 pg_kernel /host/dev/shm ;;
+	ours | takeover_*) mount -t rust_shmem -o mode=1777 pg_ours /host/dev/shm ;;
+	kernel*) mount -t tmpfs -o mode=1777 pg_kernel /host/dev/shm ;;
 	esac
 }
 pg_umount_side() {
@@ -73,10 +80,13 @@ pg_initdb() {
 	pg_run initdb -D "$1" --no-locale -E UTF8 -A trust -U postgres >"$2" 2>&1
 }
 
-# Starts the server of data directory $1, its log in $1.log (host path).
+# Starts the server of data directory $1, its log in $1.log (host path); the *_mmap sides put the
+# main area in shared anonymous memory (a later -c wins).
 pg_start() {
-	# shellcheck disable=SC2086 # PG_OPTS is a word list
-	pg_run pg_ctl -D "$1" -l "$1.log" -w -t 300 -o "$(echo $PG_OPTS)" start >/dev/null
+	opts=$PG_OPTS
+	case $PG_SIDE in *_mmap) opts="$opts -c shared_memory_type=mmap" ;; esac
+	# shellcheck disable=SC2086 # the options are a word list
+	pg_run pg_ctl -D "$1" -l "$1.log" -w -t 300 -o "$(echo $opts)" start >/dev/null
 }
 
 pg_stop() {

@@ -7,14 +7,19 @@
 #
 # Environment: RS_PG_SECS (default 15), RS_PG_CLIENTS (default 4), RS_PG_SCALE (default 2),
 # RS_BENCH_REPS.
+#
+# pgbench_takeover: the kernel's own entry points on both sides (no shim, shared_memory_type=mmap,
+# the main area a shared anonymous mapping): tmpfs, and rust_shmem with the takeover livepatch
+# loaded around each of its runs (tests/suites/takeover_lib.sh). Left out without the livepatch.
 
 . /tests/lib/pg_lib.sh
+. /tests/lib/takeover_lib.sh
 SECS=${RS_PG_SECS:-15}
 CLIENTS=${RS_PG_CLIENTS:-4}
 SCALE=${RS_PG_SCALE:-2}
 REPS=${RS_BENCH_REPS:-3}
 work=$(mktemp -d /tmp/pgbench.XXXXXX) || exit 2
-trap 'pg_umount_side; rm -rf "$work" "/host$PG_ROOT"' EXIT
+trap 'takeover_off; pg_umount_side; rm -rf "$work" "/host$PG_ROOT"' EXIT
 
 pg_have || { echo "# pgbench: no PostgreSQL in the host root on /host; row left out"; exit 0; }
 pg_prepare || exit 1
@@ -27,6 +32,10 @@ pg_start "$PG_ROOT/template" && pg_run pgbench -i -q -s "$SCALE" postgres >/dev/
 # One timed run on side $1: prints its tps.
 one() {
 	PG_SIDE=$1
+	case $1 in
+	takeover_*) takeover_on || return 1 ;;
+	*) takeover_off || return 1 ;;
+	esac
 	pg_mount_side "$1" || return 1
 	rm -rf "/host$PG_ROOT/run" "/host$PG_ROOT/run.log"
 	cp -a "/host$PG_ROOT/template" "/host$PG_ROOT/run"
@@ -37,18 +46,19 @@ one() {
 	pg_tps "$work/out"
 }
 
-# A row: $1 = name, $2 = server settings (tests/suites/pg_lib.sh).
+# A row: $1 = name, $2 = server settings (tests/suites/pg_lib.sh), $3 and $4 = the reference and
+# our side (pg_lib.sh), $5 and $6 = their labels.
 row() {
 	best_ours=0
 	best_ref=0
 	PG_OPTS=$2
 	r=0
 	while [ "$r" -lt "$REPS" ]; do
-		if [ $((r % 2)) = 0 ]; then order="kernel ours"; else order="ours kernel"; fi
+		if [ $((r % 2)) = 0 ]; then order="$3 $4"; else order="$4 $3"; fi
 		for side in $order; do
 			t=$(one "$side")
 			[ -n "$t" ] || { echo "# pgbench: run on $side failed"; tail -n 5 "$work/out"; exit 1; }
-			if [ "$side" = ours ]; then
+			if [ "$side" = "$4" ]; then
 				best_ours=$(echo "$best_ours $t" | awk '{ print ($2 > $1) ? $2 : $1 }')
 			else
 				best_ref=$(echo "$best_ref $t" | awk '{ print ($2 > $1) ? $2 : $1 }')
@@ -56,11 +66,15 @@ row() {
 		done
 		r=$((r + 1))
 	done
-	echo "$best_ref $best_ours" | awk -v name="$1" '{ printf "%-16s %-22s %10.1f %s   %-22s %10.1f %s   ratio %.2f\n",
-		name, "tmpfs+SysV", $1, "tps", "rust_shmem+shim", $2, "tps", $2 / $1 }'
+	echo "$best_ref $best_ours" | awk -v name="$1" -v ref="$5" -v ours="$6" '{
+		printf "%-20s %-22s %10.1f %s   %-22s %10.1f %s   ratio %.2f\n",
+		name, ref, $1, "tps", ours, $2, "tps", $2 / $1 }'
 }
 
 echo "# pgbench: PostgreSQL 15, scale $SCALE, $CLIENTS clients, ${SECS}s, best of $REPS;" \
 	"main area SysV (shim on our side), DSM on /dev/shm; _parallel: parallel query forced (a DSM segment per query)"
-row pgbench "$PG_OPTS_BASE"
-row pgbench_parallel "$PG_OPTS_BASE $PG_OPTS_PARALLEL"
+row pgbench "$PG_OPTS_BASE" kernel ours tmpfs+SysV rust_shmem+shim
+row pgbench_parallel "$PG_OPTS_BASE $PG_OPTS_PARALLEL" kernel ours tmpfs+SysV rust_shmem+shim
+if [ -f "$TAKEOVER_KO" ]; then
+	row pgbench_takeover "$PG_OPTS_BASE" kernel_mmap takeover_mmap "mmap (tmpfs)" "mmap (takeover)"
+fi

@@ -17,21 +17,30 @@
 #   - statistics views answer sanely (pg_stat_database commits, pg_shmem_allocations);
 #   - a clean stop: the server exits, its segments and /dev/shm files are gone, /dev/shm unmounts;
 #   - no ERROR, FATAL or PANIC in the server log.
+# Then the same on the two takeover sides (pg_lib.sh), with the takeover livepatch loaded for the
+# side's run and unloaded after it: no shim, the kernel's SysV and shared anonymous memory; there
+# each SysV segment and shared anonymous mapping of the postmaster must be rust_shmem's (statfs
+# magic through /proc/PID/map_files), the segments listed in /proc/sysvipc/shm and none on
+# /dev/rust_shmem_sysv, and the main area (SysV segment or "/dev/zero" mapping) as large as
+# pg_shmem_allocations.
 # The tps of each side is printed; make bench compares them (tests/suites/pgbench_bench.sh).
 #
 # Environment: RS_PG_SECS (default 10), RS_PG_CLIENTS (default 4), RS_PG_SCALE (default 1).
 # rs-test-timeout: 1800
 
 . /tests/lib/pg_lib.sh
+. /tests/lib/takeover_lib.sh
+SIDES="ours kernel takeover_sysv takeover_mmap"
 SECS=${RS_PG_SECS:-10}
 CLIENTS=${RS_PG_CLIENTS:-4}
 SCALE=${RS_PG_SCALE:-1}
 work=$(mktemp -d /tmp/postgres.XXXXXX) || exit 2
 
 cleanup() {
-	for d in ours kernel; do
+	for d in $SIDES; do
 		[ -f "/host$PG_ROOT/$d/postmaster.pid" ] && PG_SIDE=$d pg_stop "$PG_ROOT/$d" 2>/dev/null
 	done
+	takeover_off
 	pg_umount_side
 	rm -rf "$work" "/host$PG_ROOT"
 }
@@ -47,7 +56,7 @@ if ! pg_have; then
 	tap_totals
 	exit 1
 fi
-echo "1..11"
+echo "1..21"
 echo "# $(host-run "$PG_BIN/postgres" --version); pgbench: scale $SCALE, $CLIENTS clients, ${SECS}s per side"
 
 pg_prepare || { echo "# could not prepare /host$PG_ROOT"; exit 1; }
@@ -72,7 +81,12 @@ run_side() {
 	dir=$PG_ROOT/$side
 	log=/host$dir.log
 	why=
-	if ! pg_mount_side "$side"; then
+	case $side in
+	takeover_*) takeover_on || why="the takeover livepatch did not load" ;;
+	esac
+	if [ -n "$why" ]; then
+		:
+	elif ! pg_mount_side "$side"; then
 		why="could not mount /dev/shm"
 	elif ! cp -a "/host$PG_ROOT/template" "/host$dir" || ! pg_start "$dir"; then
 		why="the server did not start"
@@ -80,13 +94,14 @@ run_side() {
 	fi
 	if [ -n "$why" ]; then
 		for t in segments pgbench queries clean_stop log_clean; do tap 1 "${side}_$t # $why"; done
+		takeover_off
 		return
 	fi
 	pid=$(pg_postmaster "$dir")
 
 	# Where the segments are.
 	magic=$RUST_SHMEM_MAGIC
-	[ "$side" = ours ] || magic=$TMPFS_MAGIC
+	[ "$side" = kernel ] && magic=$TMPFS_MAGIC
 	dsm=$(grep -o '/dev/shm/PostgreSQL\.[0-9]*' "/proc/$pid/maps" | head -n 1)
 	got=$( [ -n "$dsm" ] && stat -f -c %t "/host$dsm")
 	cat /dev/rust_shmem_sysv >"$work/ours.list"
@@ -97,12 +112,29 @@ run_side() {
 	k_n=$1 k_b=$2
 	shmem=$(pg_sql "select sum(allocated_size) from pg_shmem_allocations")
 	if [ "$side" = ours ]; then s_n=$o_n s_b=$o_b x_n=$k_n; else s_n=$k_n s_b=$k_b x_n=$o_n; fi
+	taken=
+	case $side in
+	takeover_*)
+		# The kernel's segments and shared anonymous mappings, each on rust_shmem.
+		map_magics "$pid" ' /SYSV[0-9a-f]+ | /dev/zero ' >"$work/$side.maps"
+		sed 's/^/#   postmaster: /' "$work/$side.maps"
+		n_maps=$(wc -l <"$work/$side.maps")
+		n_ours=$(grep -c "^$RUST_SHMEM_MAGIC " "$work/$side.maps")
+		taken=" postmaster's SysV and shared anonymous mappings on rust_shmem: $n_ours of $n_maps;"
+		[ "$n_maps" -ge 1 ] && [ "$n_ours" = "$n_maps" ] || got="$got, not all taken over"
+		if [ "$side" = takeover_mmap ]; then
+			# The main area: the largest "/dev/zero" mapping.
+			s_b=$(grep ' /dev/zero ' "$work/$side.maps" | while read -r _m range _p; do
+				echo $((0x${range#*-} - 0x${range%-*})); done | sort -n | tail -n 1)
+		fi
+		;;
+	esac
 	r=1
-	[ "$got" = "$magic" ] && [ "$s_n" -ge 1 ] && [ "$x_n" = 0 ] && [ "$s_b" -ge "${shmem:-0}" ] &&
+	[ "$got" = "$magic" ] && [ "$s_n" -ge 1 ] && [ "$x_n" = 0 ] && [ "${s_b:-0}" -ge "${shmem:-0}" ] &&
 		[ "${shmem:-0}" -gt 0 ] && r=0
-	tap "$r" "${side}_segments # DSM $dsm magic $got (want $magic); postgres SysV segments:" \
+	tap "$r" "${side}_segments # DSM $dsm magic $got (want $magic);$taken postgres SysV segments:" \
 		"$o_n ($o_b bytes) in /dev/rust_shmem_sysv, $k_n ($k_b bytes) in /proc/sysvipc/shm;" \
-		"pg_shmem_allocations $shmem bytes"
+		"main area $s_b bytes, pg_shmem_allocations $shmem bytes"
 
 	# pgbench: load, then a timed run with parallel query forced.
 	r=0
@@ -138,6 +170,9 @@ run_side() {
 	pg_umount_side
 	um=$?
 	[ "$r" = 0 ] && [ "$left" = 0 ] && [ "$seg_left" = 0 ] && [ "$files" = 0 ] && [ "$um" = 0 ] || r=1
+	case $side in
+	takeover_*) takeover_off || r=1 ;;
+	esac
 	tap "$r" "${side}_clean_stop # pg_ctl stop, postmaster gone $([ $left = 0 ] && echo yes || echo no), $seg_left segments and $files /dev/shm files left, umount status $um"
 
 	errors=$(grep -cE '(ERROR|FATAL|PANIC): ' "$log")
@@ -145,10 +180,7 @@ run_side() {
 	tap "$([ "$errors" = 0 ] && echo 0 || echo 1)" "${side}_log_clean # $errors ERROR/FATAL/PANIC lines"
 }
 
-run_side ours
-run_side kernel
-ours_tps=$(pg_tps "$work/ours.bench")
-kernel_tps=$(pg_tps "$work/kernel.bench")
-echo "# tps rust_shmem ${ours_tps:-?}, reference ${kernel_tps:-?} (one run each: not a benchmark; make bench compares)"
+for side in $SIDES; do run_side "$side"; done
+echo "# tps: $(for side in $SIDES; do printf '%s %s, ' "$side" "$(pg_tps "$work/$side.bench")"; done)(one run each: not a benchmark; make bench compares)"
 tap_totals
 [ "$fail" = 0 ]
