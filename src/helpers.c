@@ -35,6 +35,7 @@ EXPORT_SYMBOL_GPL(rust_shmem_kernel_file_setup);
 EXPORT_SYMBOL_GPL(rust_shmem_file_setup_with_mnt);
 EXPORT_SYMBOL_GPL(rust_shmem_zero_setup);
 EXPORT_SYMBOL_GPL(rust_shmem_zero_setup_desc);
+EXPORT_SYMBOL_GPL(rust_shmem_mapping);
 
 void rust_shmem_mapping_set_unevictable(struct address_space *mapping)
 {

@@ -215,6 +215,29 @@ pub(crate) unsafe extern "C" fn rust_shmem_file_setup_with_mnt(
     unsafe { setup_export(Mount::from_raw(mnt), name, size, &flags, 0) }
 }
 
+/// `shmem_mapping()` for rust_shmem: whether `mapping` is the page cache of an inode of ours
+/// (its superblock is of the rust_shmem type). The takeover livepatch asks it of the files that
+/// `ipc/shm.c` hands back to mm/shmem.c (`shmem_unlock_mapping`).
+///
+/// # Safety
+///
+/// `mapping` must be null or point to a live `address_space` whose host inode (if any) is live.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rust_shmem_mapping(
+    mapping: *const bindings::address_space,
+) -> bool {
+    let fs = FS_TYPE.load(Acquire);
+    if mapping.is_null() || fs.is_null() {
+        return false;
+    }
+    // SAFETY: The caller passes a live mapping; its host inode and that inode's superblock live
+    // as long as it does.
+    unsafe {
+        let host = (*mapping).host;
+        !host.is_null() && (*(*host).i_sb).s_type == fs
+    }
+}
+
 /// `__shmem_zero_setup`: the file behind a shared anonymous mapping of `start..end`.
 fn zero_file(start: c_ulong, end: c_ulong, flags: &bindings::vma_flags_t) -> Result<FileRef> {
     let size = i64::try_from(end - start).map_err(|_| EINVAL)?;

@@ -32,4 +32,10 @@ int rust_shmem_zero_setup(struct vm_area_struct *vma);
 /* As rust_shmem_zero_setup(), from an mmap_prepare() hook. */
 int rust_shmem_zero_setup_desc(struct vm_area_desc *desc);
 
+/*
+ * shmem_mapping() for rust_shmem: whether @mapping (NULL allowed) is the page cache of a
+ * rust_shmem inode. The caller keeps the mapping's inode alive (holds its file, say).
+ */
+bool rust_shmem_mapping(const struct address_space *mapping);
+
 #endif /* _LINUX_RUST_SHMEM_H */

@@ -31,6 +31,13 @@
  * inode inside a struct shmem_inode_info, as tmpfs does, so those accesses stay in bounds and
  * read and write fields that mean what they mean for tmpfs (src/vfs/inode_cache.rs).
  *
+ * - shmem_unlock_mapping(): SHM_UNLOCK's shmem_lock(, 0, ) clears the mapping's unevictable flag,
+ *   then ipc/shm.c calls this to move the pages to the evictable LRUs. rust_shmem's pages must
+ *   stay resident (no swap behind them: its mappings are always unevictable), so for a rust_shmem
+ *   mapping the replacement sets the flag again and moves nothing; other mappings get 7.3's body.
+ *   (Between the two calls a new page of the segment can reach an evictable LRU; reclaim checks
+ *   folio_evictable() before anything else and puts it back once the flag is set again.)
+ *
  * The patch is never forced and never replaces another (.replace = false): a later cumulative
  * livepatch cannot drop it silently, and a task that does not reach a safe point keeps the
  * transition pending rather than being switched mid-call.
@@ -44,6 +51,9 @@
 #include <linux/module.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/pagemap.h>
+#include <linux/folio_batch.h>
+#include <linux/swap.h>
 #include <linux/rust_shmem.h>
 #include <linux/shmem_fs.h>
 #include <linux/string.h>
@@ -107,10 +117,31 @@ static struct file *takeover_kernel_file_setup(const char *name, loff_t size, vm
 	return file;
 }
 
+/* Replaces shmem_unlock_mapping() (mm/shmem.c), called by SHM_UNLOCK after shmem_lock(, 0, ). */
+static void takeover_unlock_mapping(struct address_space *mapping)
+{
+	struct folio_batch fbatch;
+	pgoff_t index = 0;
+
+	if (rust_shmem_mapping(mapping)) {
+		mapping_set_unevictable(mapping);
+		return;
+	}
+	/* 7.3's shmem_unlock_mapping, line for line. */
+	folio_batch_init(&fbatch);
+	while (!mapping_unevictable(mapping) &&
+	       filemap_get_folios(mapping, &index, ~0UL, &fbatch)) {
+		check_move_unevictable_folios(&fbatch);
+		folio_batch_release(&fbatch);
+		cond_resched();
+	}
+}
+
 static struct klp_func funcs[] = {
 	{ .old_name = "shmem_zero_setup", .new_func = rust_shmem_zero_setup },
 	{ .old_name = "shmem_zero_setup_desc", .new_func = rust_shmem_zero_setup_desc },
 	{ .old_name = "shmem_kernel_file_setup", .new_func = takeover_kernel_file_setup },
+	{ .old_name = "shmem_unlock_mapping", .new_func = takeover_unlock_mapping },
 	{ }
 };
 
