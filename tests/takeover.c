@@ -18,7 +18,10 @@
 #include "test_util.h"
 #include "map_util.h"
 
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
 #include <sys/ipc.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/shm.h>
 #include "takeover_util.h"
@@ -364,6 +367,102 @@ TEST_F(takeover, sysv_unlock_keeps_pages_resident)
 	EXPECT_TRUE(all_bytes(p, pages * PAGE, 'u'));
 	EXPECT_EQ(0, shmdt(p));
 	EXPECT_EQ(0, shmctl(id, IPC_RMID, NULL));
+}
+
+/* --------------------------------------- what differs when the takeover is on (README) */
+
+/*
+ * What one side shows for a shared anonymous mapping of 1024 written pages: the growth of
+ * /proc/meminfo's Shmem and of this process's RssShmem and RssFile (kB), PR_SET_VMA_ANON_NAME's
+ * errno and the name /proc/self/maps then gives it, and UFFDIO_REGISTER's errno (missing mode).
+ */
+struct anon_view {
+	long shmem_kb, rss_shmem_kb, rss_file_kb;
+	int name_err;
+	char name[64];
+	int uffd_err;
+};
+
+static void anon_view(struct __test_metadata *_metadata, struct anon_view *v)
+{
+	const size_t len = 1024 * PAGE;
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { 0 };
+	long shmem0, shm0, file0;
+	struct maps_entry me;
+	char *p;
+	int uffd;
+
+	memset(v, 0, sizeof(*v));
+	lru_drain();
+	shmem0 = meminfo_kb("Shmem");
+	shm0 = proc_field("/proc/self/status", "RssShmem");
+	file0 = proc_field("/proc/self/status", "RssFile");
+	p = shared_anon(1024, 'v');
+	ASSERT_NE(NULL, p);
+	lru_drain();
+	v->shmem_kb = meminfo_kb("Shmem") - shmem0;
+	v->rss_shmem_kb = proc_field("/proc/self/status", "RssShmem") - shm0;
+	v->rss_file_kb = proc_field("/proc/self/status", "RssFile") - file0;
+
+	v->name_err = prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)p, len,
+			    (unsigned long)"rs") ? errno : 0;
+	ASSERT_EQ(0, maps_lookup(p, &me));
+	snprintf(v->name, sizeof(v->name), "%s", me.path);
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	ASSERT_GE(uffd, 0);
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	reg.range.start = (unsigned long)p;
+	reg.range.len = len;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	v->uffd_err = ioctl(uffd, UFFDIO_REGISTER, &reg) ? errno : 0;
+	close(uffd);
+	EXPECT_EQ(0, munmap(p, len));
+}
+
+/*
+ * The differences a user of shared anonymous memory notices once it is rust_shmem's, each
+ * decided by shmem's identity in the kernel (README, "The takeover"); this test pins them, so a
+ * change on either side shows:
+ * - accounting: rust_shmem's folios are page-cache folios, not swap-backed, so they count as
+ *   file pages (RssFile, not RssShmem) and never in meminfo's Shmem (NR_SHMEM is added only by
+ *   mm/shmem.c shmem_add_to_page_cache; the rss counter by folio_test_swapbacked,
+ *   include/linux/mm.h mm_counter_file);
+ * - PR_SET_VMA_ANON_NAME: EBADF, allowed on a file VMA only if vma_is_anon_shmem()
+ *   (mm/madvise.c madvise_vma_behavior);
+ * - userfaultfd: UFFDIO_REGISTER gives EINVAL, as the VMA's vm_ops have no uffd_ops
+ *   (mm/userfaultfd.c vma_can_userfault).
+ */
+TEST_F(takeover, shared_anonymous_differences)
+{
+	struct anon_view kernel, ours;
+
+	anon_view(_metadata, &kernel);
+	ASSERT_EQ(0, takeover_on());
+	anon_view(_metadata, &ours);
+	ASSERT_EQ(0, takeover_off());
+
+	TH_LOG("tmpfs: Shmem +%ld kB, RssShmem +%ld kB, RssFile +%ld kB, anon name %d \"%s\", uffd %d",
+	       kernel.shmem_kb, kernel.rss_shmem_kb, kernel.rss_file_kb, kernel.name_err,
+	       kernel.name, kernel.uffd_err);
+	TH_LOG("ours:  Shmem +%ld kB, RssShmem +%ld kB, RssFile +%ld kB, anon name %d \"%s\", uffd %d",
+	       ours.shmem_kb, ours.rss_shmem_kb, ours.rss_file_kb, ours.name_err, ours.name,
+	       ours.uffd_err);
+	/* tmpfs: 4 MiB of Shmem and RssShmem, a name, a registration */
+	EXPECT_GE(kernel.shmem_kb, 3 * 1024);
+	EXPECT_GE(kernel.rss_shmem_kb, 4 * 1024);
+	EXPECT_LT(kernel.rss_file_kb, 1024);
+	EXPECT_EQ(0, kernel.name_err);
+	EXPECT_STREQ("[anon_shmem:rs]", kernel.name);
+	EXPECT_EQ(0, kernel.uffd_err);
+	/* taken over: file pages, no name, no userfaultfd */
+	EXPECT_LT(ours.shmem_kb, 1024);
+	EXPECT_LT(ours.rss_shmem_kb, 1024);
+	EXPECT_GE(ours.rss_file_kb, 4 * 1024);
+	EXPECT_EQ(EBADF, ours.name_err);
+	EXPECT_STREQ("/dev/zero (deleted)", ours.name);
+	EXPECT_EQ(EINVAL, ours.uffd_err);
 }
 
 TEST_HARNESS_MAIN
