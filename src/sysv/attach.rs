@@ -12,7 +12,7 @@
 use super::{Namespace, Segment};
 use crate::bindings;
 use crate::fs::RustShmem;
-use crate::vfs::{aops::PageCacheVtable, file::FileRef, ipc::IpcNs};
+use crate::vfs::{aops::PageCacheVtable, file::FileRef, ipc::IpcNs, StaticOps};
 use core::ptr::{self, NonNull};
 use kernel::{error::from_err_ptr, module::this_module, prelude::*, sync::Arc};
 
@@ -49,7 +49,7 @@ unsafe extern "C" fn mmap(file: *mut bindings::file, vma: *mut bindings::vm_area
     // SAFETY: The file is live; the VMA is ours to set up.
     unsafe {
         bindings::rust_shmem_file_accessed(file);
-        (*vma).vm_ops = &VM_OPS;
+        (*vma).vm_ops = VM_OPS.get();
     }
     0
 }
@@ -101,13 +101,14 @@ const FOPS: bindings::file_operations = bindings::file_operations {
 };
 
 /// VMA operations of attached segments (`shm_vm_ops` over rust_shmem's page-cache faults).
-static VM_OPS: bindings::vm_operations_struct = bindings::vm_operations_struct {
-    open: Some(vm_open),
-    close: Some(vm_close),
-    fault: Some(PageCacheVtable::<RustShmem>::fault),
-    map_pages: Some(bindings::filemap_map_pages),
-    ..pin_init::zeroed()
-};
+static VM_OPS: StaticOps<bindings::vm_operations_struct> =
+    StaticOps::new(bindings::vm_operations_struct {
+        open: Some(vm_open),
+        close: Some(vm_close),
+        fault: Some(PageCacheVtable::<RustShmem>::fault),
+        map_pages: Some(bindings::filemap_map_pages),
+        ..pin_init::zeroed()
+    });
 
 /// A new attach file of `seg`, opened with `f_flags` (`alloc_file_clone` in the kernel, which
 /// modules cannot call: an unlinked file on the same inode does the same).
@@ -264,7 +265,7 @@ fn find(
         bindings::rust_shmem_find_shm_vma(
             addr,
             from,
-            &VM_OPS,
+            VM_OPS.get(),
             file,
             limit,
             &mut start,

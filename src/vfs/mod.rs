@@ -32,6 +32,33 @@ pub(crate) use fs_type::{FileSystem, FsRegistration};
 pub(crate) use inode::{Inode, Kgid, Kuid, NewInode};
 pub(crate) use super_block::SuperBlock;
 
+/// A C operation table in a `static`, for when its address is its identity (the kernel compares
+/// `vm_ops` pointers). Tables with raw pointer fields (`vm_operations_struct::uffd_ops`) are not
+/// `Sync` by themselves; `const` tables whose identity does not matter need no wrapper.
+///
+/// # Invariants
+///
+/// The table is never written: nothing hands out `&mut` to it, and C only reads it.
+#[repr(transparent)]
+pub(crate) struct StaticOps<T>(T);
+
+// SAFETY: The table is immutable (type invariant); shared references to it may go to any thread,
+// as the kernel's readers of the C table do.
+unsafe impl<T> Sync for StaticOps<T> {}
+
+impl<T> StaticOps<T> {
+    /// Wraps `table`.
+    pub(crate) const fn new(table: T) -> Self {
+        // INVARIANT: Only shared references are ever given out.
+        Self(table)
+    }
+
+    /// The table.
+    pub(crate) const fn get(&self) -> &T {
+        &self.0
+    }
+}
+
 /// Gives the CPU away if a reschedule is due, in long loops of process-context work.
 ///
 /// Like [`kernel::task::might_sleep`], it must not be called in atomic context; doing so is a
