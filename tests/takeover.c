@@ -379,7 +379,7 @@ TEST_F(takeover, sysv_unlock_keeps_pages_resident)
 struct anon_view {
 	long shmem_kb, rss_shmem_kb, rss_file_kb;
 	int name_err;
-	char name[64];
+	char name[256];
 	int uffd_err;
 };
 
