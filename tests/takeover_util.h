@@ -51,12 +51,14 @@ static inline bool klp_gone(void)
 	return access(KLP_DIR, F_OK) && errno == ENOENT;
 }
 
-/* Loads the livepatch and waits until every task runs the patched functions. */
+/* Loads the livepatch (if not loaded) and waits until every task runs the patched functions. */
 static inline int takeover_on(void)
 {
-	int fd = open(TAKEOVER_KO, O_RDONLY | O_CLOEXEC);
-	int ret;
+	int fd, ret;
 
+	if (module_refcount(TAKEOVER) >= 0)	/* loaded already: wait for its transition */
+		return wait_for(patched, 60) ? -ETIMEDOUT : 0;
+	fd = open(TAKEOVER_KO, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	ret = syscall(__NR_finit_module, fd, "", 0) ? -errno : 0;
