@@ -49,7 +49,7 @@ unsafe extern "C" fn mmap(file: *mut bindings::file, vma: *mut bindings::vm_area
     // SAFETY: The file is live; the VMA is ours to set up.
     unsafe {
         bindings::rust_shmem_file_accessed(file);
-        (*vma).vm_ops = &VM_OPS;
+        (*vma).vm_ops = &VM_OPS.0;
     }
     0
 }
@@ -100,14 +100,21 @@ const FOPS: bindings::file_operations = bindings::file_operations {
     ..pin_init::zeroed()
 };
 
+/// A `vm_operations_struct` in a `static`: one address, which `rust_shmem_find_shm_vma`
+/// compares. The table holds raw pointers (`uffd_ops`), hence not `Sync` by itself.
+struct StaticVmOps(bindings::vm_operations_struct);
+
+// SAFETY: The table is immutable; the kernel only reads it.
+unsafe impl Sync for StaticVmOps {}
+
 /// VMA operations of attached segments (`shm_vm_ops` over rust_shmem's page-cache faults).
-static VM_OPS: bindings::vm_operations_struct = bindings::vm_operations_struct {
+static VM_OPS: StaticVmOps = StaticVmOps(bindings::vm_operations_struct {
     open: Some(vm_open),
     close: Some(vm_close),
     fault: Some(PageCacheVtable::<RustShmem>::fault),
     map_pages: Some(bindings::filemap_map_pages),
     ..pin_init::zeroed()
-};
+});
 
 /// A new attach file of `seg`, opened with `f_flags` (`alloc_file_clone` in the kernel, which
 /// modules cannot call: an unlinked file on the same inode does the same).
@@ -264,7 +271,7 @@ fn find(
         bindings::rust_shmem_find_shm_vma(
             addr,
             from,
-            &VM_OPS,
+            &VM_OPS.0,
             file,
             limit,
             &mut start,
