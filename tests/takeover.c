@@ -408,7 +408,7 @@ static void anon_view(struct __test_metadata *_metadata, struct anon_view *v)
 	v->name_err = prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)p, len,
 			    (unsigned long)"rs") ? errno : 0;
 	ASSERT_EQ(0, maps_lookup(p, &me));
-	snprintf(v->name, sizeof(v->name), "%s", me.path);
+	snprintf(v->name, sizeof(v->name), "%.*s", (int)sizeof(v->name) - 1, me.path);
 
 	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	ASSERT_GE(uffd, 0);
