@@ -55,13 +55,16 @@ impl kernel::InPlaceModule for RustShmemModule {
             fs_type <- FsRegistration::register(module),
             // SAFETY: `fs_type` is initialised above and pinned in `this`; it is dropped only
             // after `internal_mount`.
-            internal_mount: KernMount::new(unsafe { &(*this.as_ptr()).fs_type }, module)?,
-            // SAFETY: Both are initialised above and dropped after `_setup_api`.
+            internal_mount: KernMount::new(unsafe { &(*this.as_ptr()).fs_type })?,
+            // SAFETY: Both are initialised above, pinned in `this` and dropped after
+            // `_setup_api`.
             _setup_api: unsafe {
                 SetupApi::publish(&(*this.as_ptr()).fs_type, &(*this.as_ptr()).internal_mount)
             },
             zero_device <- zero::register(),
-            _sysv: sysv::Sysv::new(),
+            // SAFETY: Module init runs once, and nothing locks the registry before the device
+            // below is registered.
+            _sysv: unsafe { sysv::Sysv::new() },
             sysv_device <- sysv::device::register(),
         })
     }

@@ -22,14 +22,18 @@ static FS_TYPE: Atomic<*mut bindings::file_system_type> = Atomic::new(ptr::null_
 /// # Invariants
 ///
 /// While this object lives, `INTERNAL_MOUNT` points to a live rust_shmem mount and `FS_TYPE` to
-/// the registered rust_shmem type.
+/// the registered rust_shmem type; both are null otherwise.
 pub(crate) struct SetupApi(());
 
 impl SetupApi {
-    /// Publishes `mnt`, a mount of `fs`. Both must outlive the returned guard.
-    pub(crate) fn publish(fs: &FsRegistration<RustShmem>, mnt: &Mount) -> Self {
-        FS_TYPE.store(fs.as_raw(), Release);
+    /// Publishes `mnt`, a mount of `fs`.
+    ///
+    /// # Safety
+    ///
+    /// `fs` must stay registered and `mnt` mounted until the returned guard is dropped.
+    pub(crate) unsafe fn publish(fs: &FsRegistration<RustShmem>, mnt: &Mount) -> Self {
         // INVARIANT: The caller keeps both alive for the guard's life.
+        FS_TYPE.store(fs.as_raw(), Release);
         INTERNAL_MOUNT.store(mnt.as_raw(), Release);
         Self(())
     }
@@ -38,6 +42,7 @@ impl SetupApi {
 impl Drop for SetupApi {
     fn drop(&mut self) {
         INTERNAL_MOUNT.store(ptr::null_mut(), Release);
+        FS_TYPE.store(ptr::null_mut(), Release);
     }
 }
 
@@ -98,9 +103,10 @@ fn file_setup(
     if !(0..=bindings::RUST_SHMEM_MAX_LFS_FILESIZE).contains(&size) || mnt.is_idmapped() {
         return Err(EINVAL);
     }
-    let sb = mnt
-        .super_block::<RustShmem>(FS_TYPE.load(Acquire))
-        .ok_or(EINVAL)?;
+    // SAFETY: `FS_TYPE` is null or, published by `SetupApi`, `RustShmem`'s registered type, which
+    // stays registered while the guard lives; the guard outlives every caller (users of the
+    // exported API pin the module, its own devices are deregistered first).
+    let sb = unsafe { mnt.super_block::<RustShmem>(FS_TYPE.load(Acquire)) }.ok_or(EINVAL)?;
     let charge = commit_charge(size, *flags)?;
     let mode = (bindings::S_IFREG | bindings::S_IRWXUGO) as u16;
     let mut inode = new_inode(sb, Idmap::none(), None, mode, 0)?;
@@ -109,7 +115,8 @@ fn file_setup(
         *inode.info_mut().project().commit_charge.get_mut() = charge.into_raw();
     }
     inode.init_unlinked(size, i_flags);
-    inode.into_pseudo_file(mnt, name, &file::FILE_OPS)
+    // SAFETY: `FILE_OPS` is made for rust_shmem's regular files.
+    unsafe { inode.into_pseudo_file(mnt, name, &file::FILE_OPS) }
 }
 
 /// The internal mount, while the module is live.

@@ -59,7 +59,7 @@ impl RustShmem {
     /// A whiteout (a 0:0 character device) under `old`'s name, for `RENAME_WHITEOUT`. It is
     /// hashed while `old` is still in place; lookups find one or the other until the rename
     /// moves `old` away.
-    fn whiteout(idmap: Idmap, dir: &Inode<Self>, old: &Dentry<Self>) -> Result {
+    fn whiteout(idmap: Idmap<'_>, dir: &Inode<Self>, old: &Dentry<Self>) -> Result {
         let twin = old.alloc_twin()?;
         let mode = (bindings::S_IFCHR | bindings::WHITEOUT_MODE) as u16;
         Self::mknod(idmap, dir, &twin, mode, bindings::WHITEOUT_DEV)
@@ -68,7 +68,7 @@ impl RustShmem {
 
 impl DirOps for RustShmem {
     fn mknod(
-        idmap: Idmap,
+        idmap: Idmap<'_>,
         dir: &Inode<Self>,
         dentry: &Dentry<Self>,
         mode: u16,
@@ -80,14 +80,19 @@ impl DirOps for RustShmem {
         Self::add_entry(dir, dentry, inode)
     }
 
-    fn mkdir(idmap: Idmap, dir: &Inode<Self>, dentry: &Dentry<Self>, mode: u16) -> Result {
+    fn mkdir(idmap: Idmap<'_>, dir: &Inode<Self>, dentry: &Dentry<Self>, mode: u16) -> Result {
         Self::mknod(idmap, dir, dentry, mode | bindings::S_IFDIR as u16, 0)?;
         // The new directory's `..`.
         dir.inc_nlink();
         Ok(())
     }
 
-    fn symlink(idmap: Idmap, dir: &Inode<Self>, dentry: &Dentry<Self>, target: &CStr) -> Result {
+    fn symlink(
+        idmap: Idmap<'_>,
+        dir: &Inode<Self>,
+        dentry: &Dentry<Self>,
+        target: &CStr,
+    ) -> Result {
         let len = target.to_bytes_with_nul().len();
         if len > bindings::PAGE_SIZE {
             return Err(ENAMETOOLONG);
@@ -102,6 +107,7 @@ impl DirOps for RustShmem {
             let copy = inode.info_mut().project().short_link.insert(copy).as_ptr();
             // SAFETY: `copy` holds the target and its NUL. It lives in the per-inode data,
             // which is freed with the inode after an RCU grace period, and never changes.
+            // `SHORT_SYMLINK_OPS` is made for rust_shmem's inodes.
             unsafe {
                 let copy = CStr::from_char_ptr(copy);
                 inode.set_cached_link(&SHORT_SYMLINK_OPS, copy)?;
@@ -112,7 +118,7 @@ impl DirOps for RustShmem {
         Self::add_entry(dir, dentry, inode)
     }
 
-    fn tmpfile(idmap: Idmap, dir: &Inode<Self>, mode: u16) -> Result<NewInode<Self>> {
+    fn tmpfile(idmap: Idmap<'_>, dir: &Inode<Self>, mode: u16) -> Result<NewInode<Self>> {
         // Not yet in any directory: no dirent size. `linkat` gives it its first name.
         let mut inode = new_inode(dir.super_block(), idmap, Some(dir), mode, 0)?;
         inode.acl_create(dir)?;
@@ -153,7 +159,7 @@ impl DirOps for RustShmem {
     }
 
     fn rename(
-        idmap: Idmap,
+        idmap: Idmap<'_>,
         old_dir: &Inode<Self>,
         old: &Dentry<Self>,
         new_dir: &Inode<Self>,

@@ -64,7 +64,7 @@ const SPECIAL_INODE_OPS: bindings::inode_operations = bindings::inode_operations
 /// The inode is charged against the superblock's inode limit until it is evicted.
 pub(crate) fn new_inode(
     sb: &SuperBlock<RustShmem>,
-    idmap: Idmap,
+    idmap: Idmap<'_>,
     dir: Option<&Inode<RustShmem>>,
     mode: u16,
     dev: u32,
@@ -74,7 +74,8 @@ pub(crate) fn new_inode(
     // From here on, eviction of `inode` gives the reservation back.
     inode.init_owner(idmap, dir, mode);
     inode.init_no_acl();
-    inode.set_resident_mapping(&file::AOPS);
+    // SAFETY: `AOPS` is `PageCacheVtable<RustShmem>`'s, made for rust_shmem's inodes.
+    unsafe { inode.set_resident_mapping(&file::AOPS) };
     inode.init_times();
     *inode.info_mut().project().crtime = inode.ctime();
     if let Some(dir) = dir {
@@ -85,9 +86,14 @@ pub(crate) fn new_inode(
         }
     }
     match u32::from(mode) & bindings::S_IFMT {
-        bindings::S_IFREG => inode.set_ops(&file::FILE_INODE_OPS, &file::FILE_OPS),
+        bindings::S_IFREG => {
+            // SAFETY: Both tables are made for rust_shmem's regular files.
+            unsafe { inode.set_ops(&file::FILE_INODE_OPS, &file::FILE_OPS) };
+        }
         bindings::S_IFDIR => {
-            inode.init_dir(&dir::DIR_INODE_OPS, dir::dir_file_ops());
+            // SAFETY: `DIR_INODE_OPS` is made for rust_shmem's directories; libfs's
+            // `simple_dir_operations` assume nothing about the filesystem.
+            unsafe { inode.init_dir(&dir::DIR_INODE_OPS, dir::dir_file_ops()) };
             // `.` and `..`, as tmpfs counts them.
             inode.set_size(2 * dir::BOGO_DIRENT_SIZE);
         }
@@ -95,7 +101,8 @@ pub(crate) fn new_inode(
         bindings::S_IFLNK => {}
         _ => {
             inode.init_special(mode, dev);
-            inode.set_inode_ops(&SPECIAL_INODE_OPS);
+            // SAFETY: `SPECIAL_INODE_OPS` is made for rust_shmem's inodes.
+            unsafe { inode.set_inode_ops(&SPECIAL_INODE_OPS) };
         }
     }
     Ok(inode)

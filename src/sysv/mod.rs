@@ -285,9 +285,14 @@ kernel::sync::global_lock! {
 pub(crate) struct Sysv(());
 
 impl Sysv {
-    /// Initialises the registry. Call once, at module init.
-    pub(crate) fn new() -> Self {
-        // SAFETY: Called once, from module init, before any user of `REGISTRY`.
+    /// Initialises the registry.
+    ///
+    /// # Safety
+    ///
+    /// Must be called at most once (a second `init` would reinitialise a mutex that may be held),
+    /// and before anything locks `REGISTRY` (the device, the reaping work).
+    pub(crate) unsafe fn new() -> Self {
+        // SAFETY: Per the contract.
         unsafe { REGISTRY.init() };
         Self(())
     }

@@ -15,17 +15,23 @@ use super::{inode::Idmap, Dentry, FileSystem, Inode, NewInode};
 /// The directory operations of a dcache-based filesystem.
 pub(crate) trait DirOps: super::xattr::XattrOps {
     /// Creates a regular file, device node, fifo or socket (`mode` carries the type).
-    fn mknod(idmap: Idmap, dir: &Inode<Self>, dentry: &Dentry<Self>, mode: u16, dev: u32)
-        -> Result;
+    fn mknod(
+        idmap: Idmap<'_>,
+        dir: &Inode<Self>,
+        dentry: &Dentry<Self>,
+        mode: u16,
+        dev: u32,
+    ) -> Result;
 
     /// Creates a directory.
-    fn mkdir(idmap: Idmap, dir: &Inode<Self>, dentry: &Dentry<Self>, mode: u16) -> Result;
+    fn mkdir(idmap: Idmap<'_>, dir: &Inode<Self>, dentry: &Dentry<Self>, mode: u16) -> Result;
 
     /// Creates a symbolic link to `target`.
-    fn symlink(idmap: Idmap, dir: &Inode<Self>, dentry: &Dentry<Self>, target: &CStr) -> Result;
+    fn symlink(idmap: Idmap<'_>, dir: &Inode<Self>, dentry: &Dentry<Self>, target: &CStr)
+        -> Result;
 
     /// Creates the inode of an unnamed file (`O_TMPFILE`) in `dir`.
-    fn tmpfile(idmap: Idmap, dir: &Inode<Self>, mode: u16) -> Result<NewInode<Self>>;
+    fn tmpfile(idmap: Idmap<'_>, dir: &Inode<Self>, mode: u16) -> Result<NewInode<Self>>;
 
     /// Adds the name `new` in `dir` for the inode of `old`.
     fn link(old: &Dentry<Self>, dir: &Inode<Self>, new: &Dentry<Self>) -> Result;
@@ -38,7 +44,7 @@ pub(crate) trait DirOps: super::xattr::XattrOps {
 
     /// Renames `old` in `old_dir` to `new` in `new_dir`, with `RENAME_*` `flags`.
     fn rename(
-        idmap: Idmap,
+        idmap: Idmap<'_>,
         old_dir: &Inode<Self>,
         old: &Dentry<Self>,
         new_dir: &Inode<Self>,
@@ -134,7 +140,9 @@ impl<T: DirOps> DirVtable<T> {
     ) -> c_int {
         // SAFETY: Per the VFS contract both are valid for the duration of the call.
         let (dir, dentry) = unsafe { (Inode::<T>::from_raw(dir), Dentry::from_raw(dentry)) };
-        from_result(|| T::mknod(Idmap::from_raw(idmap), dir, dentry, mode, dev).map(|()| 0))
+        // SAFETY: The VFS keeps the mount's idmap live for the duration of the call.
+        let idmap = unsafe { Idmap::from_raw(idmap) };
+        from_result(|| T::mknod(idmap, dir, dentry, mode, dev).map(|()| 0))
     }
 
     /// # Safety
@@ -161,7 +169,9 @@ impl<T: DirOps> DirVtable<T> {
     ) -> *mut bindings::dentry {
         // SAFETY: Per the VFS contract both are valid for the duration of the call.
         let (dir, dentry) = unsafe { (Inode::<T>::from_raw(dir), Dentry::from_raw(dentry)) };
-        match T::mkdir(Idmap::from_raw(idmap), dir, dentry, mode) {
+        // SAFETY: The VFS keeps the mount's idmap live for the duration of the call.
+        let idmap = unsafe { Idmap::from_raw(idmap) };
+        match T::mkdir(idmap, dir, dentry, mode) {
             // Null: the dentry we were given is the one now in use.
             Ok(()) => ptr::null_mut(),
             // SAFETY: `ERR_PTR` only encodes the error number.
@@ -186,7 +196,9 @@ impl<T: DirOps> DirVtable<T> {
                 CStr::from_char_ptr(target),
             )
         };
-        from_result(|| T::symlink(Idmap::from_raw(idmap), dir, dentry, target).map(|()| 0))
+        // SAFETY: The VFS keeps the mount's idmap live for the duration of the call.
+        let idmap = unsafe { Idmap::from_raw(idmap) };
+        from_result(|| T::symlink(idmap, dir, dentry, target).map(|()| 0))
     }
 
     /// # Safety
@@ -200,8 +212,10 @@ impl<T: DirOps> DirVtable<T> {
     ) -> c_int {
         // SAFETY: Per the VFS contract `dir` is valid for the duration of the call.
         let dir = unsafe { Inode::<T>::from_raw(dir) };
+        // SAFETY: The VFS keeps the mount's idmap live for the duration of the call.
+        let idmap = unsafe { Idmap::from_raw(idmap) };
         from_result(|| {
-            let inode = T::tmpfile(Idmap::from_raw(idmap), dir, mode)?;
+            let inode = T::tmpfile(idmap, dir, mode)?;
             // SAFETY: `file` is being opened on a dentry prepared for `d_tmpfile`; the inode
             // reference moves into that dentry.
             unsafe { bindings::d_tmpfile(file, inode.into_raw()) };
@@ -272,8 +286,8 @@ impl<T: DirOps> DirVtable<T> {
                 Dentry::from_raw(new),
             )
         };
-        from_result(|| {
-            T::rename(Idmap::from_raw(idmap), old_dir, old, new_dir, new, flags).map(|()| 0)
-        })
+        // SAFETY: The VFS keeps the mount's idmap live for the duration of the call.
+        let idmap = unsafe { Idmap::from_raw(idmap) };
+        from_result(|| T::rename(idmap, old_dir, old, new_dir, new, flags).map(|()| 0))
     }
 }

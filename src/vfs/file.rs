@@ -120,19 +120,30 @@ impl<T: FileSystem> NewInode<T> {
     ///
     /// The file holds a reference on `fops.owner`, like `anon_inode_getfile`: `alloc_file_pseudo`
     /// takes none, but the last `fput` drops one, and the module must stay while the file lives.
-    pub(crate) fn into_pseudo_file(
+    ///
+    /// # Safety
+    ///
+    /// The callbacks of `fops` must expect files whose inode is of `T` (they may find its
+    /// per-inode data with `container_of`), or assume nothing about the inode's filesystem.
+    pub(crate) unsafe fn into_pseudo_file(
         self,
         mnt: &Mount,
         name: &CStr,
         fops: &'static bindings::file_operations,
     ) -> Result<FileRef> {
+        // The file's dentry is made on `mnt`'s superblock, which must be the inode's.
+        // SAFETY: The mount is live by its type invariant, and so is its superblock.
+        if unsafe { (*mnt.as_raw()).mnt_sb } != self.as_inode().super_block().as_raw() {
+            return Err(EINVAL);
+        }
         // SAFETY: Taking a reference on a module that is live (the caller's code is running).
         if !fops.owner.is_null() && !unsafe { bindings::try_module_get(fops.owner) } {
             return Err(ENOENT);
         }
         let inode = ManuallyDrop::new(self);
-        // SAFETY: The inode is valid and ours; `mnt` is a live mount of its superblock; `name`
-        // is a valid string. On success our inode reference moves into the file.
+        // SAFETY: The inode is valid and ours; `mnt` is a live mount of its superblock (checked
+        // above); `name` is a valid string; the caller vouches for `fops`. On success our inode
+        // reference moves into the file.
         let file = from_err_ptr(unsafe {
             bindings::alloc_file_pseudo(
                 inode.as_inode().as_raw(),

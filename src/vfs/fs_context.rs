@@ -5,6 +5,8 @@
 use crate::bindings;
 use kernel::{prelude::*, types::Opaque};
 
+use super::inode::UserNamespace;
+
 /// A mount or reconfiguration request being built (`struct fs_context`).
 ///
 /// # Invariants
@@ -30,15 +32,16 @@ impl FsContext {
     }
 
     /// Returns the user namespace the mount is made for.
-    pub(crate) fn user_ns(&self) -> *mut bindings::user_namespace {
-        // SAFETY: The context is valid by the type invariant; `user_ns` is set at allocation.
-        unsafe { (*self.as_raw()).user_ns }
+    pub(crate) fn user_ns(&self) -> &UserNamespace {
+        // SAFETY: The context is valid by the type invariant; `user_ns` is set at allocation and
+        // the context holds a reference on it until it is freed.
+        unsafe { UserNamespace::from_raw((*self.as_raw()).user_ns) }
     }
 
     /// Whether the mount is made in the initial user namespace by its administrator.
     pub(crate) fn is_init_ns_admin(&self) -> bool {
         // SAFETY: `init_user_ns` is a static; `capable` checks the current task.
-        self.user_ns() == (&raw mut bindings::init_user_ns)
+        self.user_ns().as_raw() == (&raw mut bindings::init_user_ns)
             && unsafe { bindings::capable(bindings::CAP_SYS_ADMIN as c_int) }
     }
 

@@ -333,7 +333,8 @@ impl<T: FileSystem> FsRegistration<T> {
     ///
     /// `super_operations::alloc_inode`: `sb` is a live superblock of ours.
     unsafe extern "C" fn alloc_inode(sb: *mut bindings::super_block) -> *mut bindings::inode {
-        T::inode_cache().alloc(sb)
+        // SAFETY: The VFS asks on behalf of a live superblock of ours.
+        unsafe { T::inode_cache().alloc(sb) }
     }
 
     /// # Safety

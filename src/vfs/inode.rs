@@ -30,9 +30,9 @@ impl Kuid {
     }
 
     /// Whether the id can be represented in `ns` (`kuid_has_mapping`).
-    pub(crate) fn has_mapping(self, ns: *mut bindings::user_namespace) -> bool {
-        // SAFETY: The caller passes the user namespace of a live mount context.
-        unsafe { bindings::from_kuid(ns, self.raw()) != u32::MAX }
+    pub(crate) fn has_mapping(self, ns: &UserNamespace) -> bool {
+        // SAFETY: `ns` is live by its type invariant; `from_kuid` only reads it.
+        unsafe { bindings::from_kuid(ns.as_raw(), self.raw()) != u32::MAX }
     }
 
     fn raw(self) -> bindings::kuid_t {
@@ -54,9 +54,9 @@ impl Kgid {
     }
 
     /// Whether the id can be represented in `ns` (`kgid_has_mapping`).
-    pub(crate) fn has_mapping(self, ns: *mut bindings::user_namespace) -> bool {
-        // SAFETY: The caller passes the user namespace of a live mount context.
-        unsafe { bindings::from_kgid(ns, self.raw()) != u32::MAX }
+    pub(crate) fn has_mapping(self, ns: &UserNamespace) -> bool {
+        // SAFETY: `ns` is live by its type invariant; `from_kgid` only reads it.
+        unsafe { bindings::from_kgid(ns.as_raw(), self.raw()) != u32::MAX }
     }
 
     fn raw(self) -> bindings::kgid_t {
@@ -64,19 +64,65 @@ impl Kgid {
     }
 }
 
-/// The id-mapping of the mount an operation came through (`struct mnt_idmap`).
-#[derive(Clone, Copy)]
-pub(crate) struct Idmap(*mut bindings::mnt_idmap);
+/// A user namespace (`struct user_namespace`) someone lent us.
+///
+/// # Invariants
+///
+/// The wrapped namespace is live for the lifetime of every reference to this type.
+#[repr(transparent)]
+pub(crate) struct UserNamespace(Opaque<bindings::user_namespace>);
 
-impl Idmap {
-    /// Wraps the idmap the VFS passed to an inode operation.
-    pub(crate) fn from_raw(ptr: *mut bindings::mnt_idmap) -> Self {
-        Self(ptr)
+impl UserNamespace {
+    /// Creates a reference from a raw pointer.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to a user namespace that stays live for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::user_namespace) -> &'a Self {
+        // SAFETY: Transparent wrapper; the caller guarantees liveness for `'a`.
+        unsafe { &*ptr.cast() }
     }
 
+    /// Returns the raw pointer.
+    pub(crate) fn as_raw(&self) -> *mut bindings::user_namespace {
+        self.0.get()
+    }
+}
+
+/// The id-mapping of the mount an operation came through (`struct mnt_idmap`).
+///
+/// # Invariants
+///
+/// The pointer is `nop_mnt_idmap` or an idmap that stays live for `'a`.
+#[derive(Clone, Copy)]
+pub(crate) struct Idmap<'a>(
+    *mut bindings::mnt_idmap,
+    PhantomData<&'a bindings::mnt_idmap>,
+);
+
+impl<'a> Idmap<'a> {
+    /// Wraps the idmap the VFS passed to an inode operation.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to an idmap that stays live for `'a` (the VFS keeps the one it passes to
+    /// an inode operation live for the duration of the call).
+    pub(crate) unsafe fn from_raw(ptr: *mut bindings::mnt_idmap) -> Self {
+        // INVARIANT: The caller guarantees liveness for `'a`.
+        Self(ptr, PhantomData)
+    }
+
+    /// Returns the raw pointer.
+    fn as_raw(self) -> *mut bindings::mnt_idmap {
+        self.0
+    }
+}
+
+impl Idmap<'static> {
     /// The identity mapping, for inodes made without a mount (the root inode).
     pub(crate) fn none() -> Self {
-        Self(&raw mut bindings::nop_mnt_idmap)
+        // INVARIANT: `nop_mnt_idmap` is a static of the kernel.
+        Self(&raw mut bindings::nop_mnt_idmap, PhantomData)
     }
 }
 
@@ -282,10 +328,11 @@ impl<T: FileSystem> NewInode<T> {
     }
 
     /// Sets owner, group and mode as a file created in `dir` (`inode_init_owner`).
-    pub(crate) fn init_owner(&mut self, idmap: Idmap, dir: Option<&Inode<T>>, mode: u16) {
+    pub(crate) fn init_owner(&mut self, idmap: Idmap<'_>, dir: Option<&Inode<T>>, mode: u16) {
         let dir = dir.map_or(core::ptr::null(), |d| d.as_raw().cast_const());
-        // SAFETY: The inode is valid and exclusively ours; `dir` is null or a valid inode.
-        unsafe { bindings::inode_init_owner(idmap.0, self.raw(), dir, mode) };
+        // SAFETY: The inode is valid and exclusively ours; `dir` is null or a valid inode;
+        // `idmap` is live by its type invariant.
+        unsafe { bindings::inode_init_owner(idmap.as_raw(), self.raw(), dir, mode) };
     }
 
     /// Overrides the owner (mount options of the root directory).
@@ -327,14 +374,16 @@ impl<T: FileSystem> NewInode<T> {
     /// # Safety
     ///
     /// `target` must stay valid and unchanged until the inode is freed (after an RCU grace
-    /// period), for instance by living in the per-inode data.
+    /// period), for instance by living in the per-inode data. The callbacks of `iops` must
+    /// expect inodes of `T`, or assume nothing about the inode's filesystem.
     pub(crate) unsafe fn set_cached_link(
         &mut self,
         iops: &'static bindings::inode_operations,
         target: &CStr,
     ) -> Result {
         let len = c_int::try_from(target.to_bytes().len()).map_err(|_| ENAMETOOLONG)?;
-        // SAFETY: The inode is valid and exclusively ours; the caller keeps `target` alive.
+        // SAFETY: The inode is valid and exclusively ours; the caller keeps `target` alive and
+        // vouches for `iops`.
         unsafe {
             let inode = self.raw();
             (*inode).i_op = iops;
@@ -365,11 +414,17 @@ impl<T: FileSystem> NewInode<T> {
     /// Sets the page-cache operations and keeps the mapping's pages resident: with no swap
     /// behind us, reclaim must never drop a page of ours (like ramfs). Pages are movable (the
     /// operations must migrate them) and may come in large folios, as in tmpfs.
-    pub(crate) fn set_resident_mapping(
+    ///
+    /// # Safety
+    ///
+    /// The callbacks of `aops` must expect mappings whose host is an inode of `T` (they may find
+    /// its per-inode data with `container_of`), or assume nothing about the host's filesystem.
+    pub(crate) unsafe fn set_resident_mapping(
         &mut self,
         aops: &'static bindings::address_space_operations,
     ) {
-        // SAFETY: The inode is valid and exclusively ours; `i_mapping` points to its `i_data`.
+        // SAFETY: The inode is valid and exclusively ours; `i_mapping` points to its `i_data`;
+        // the caller vouches that `aops` fits inodes of `T`.
         unsafe {
             let mapping = (*self.raw()).i_mapping;
             (*mapping).a_ops = aops;
@@ -383,12 +438,18 @@ impl<T: FileSystem> NewInode<T> {
     }
 
     /// Sets the inode and file operations.
-    pub(crate) fn set_ops(
+    ///
+    /// # Safety
+    ///
+    /// The callbacks of `iops` must expect inodes of `T`, and those of `fops` files whose inode
+    /// is of `T` (they may find its per-inode data with `container_of`), or assume nothing about
+    /// the inode's filesystem.
+    pub(crate) unsafe fn set_ops(
         &mut self,
         iops: &'static bindings::inode_operations,
         fops: &'static bindings::file_operations,
     ) {
-        // SAFETY: The inode is valid and exclusively ours.
+        // SAFETY: The inode is valid and exclusively ours; the caller vouches for the tables.
         unsafe {
             (*self.raw()).i_op = iops;
             (*self.raw()).__bindgen_anon_3.i_fop = fops;
@@ -396,12 +457,17 @@ impl<T: FileSystem> NewInode<T> {
     }
 
     /// Makes the inode a directory's: it starts with two links (its entry and its `.`).
-    pub(crate) fn init_dir(
+    ///
+    /// # Safety
+    ///
+    /// As for [`NewInode::set_ops`].
+    pub(crate) unsafe fn init_dir(
         &mut self,
         iops: &'static bindings::inode_operations,
         fops: &'static bindings::file_operations,
     ) {
-        self.set_ops(iops, fops);
+        // SAFETY: The caller's contract is `set_ops`'s.
+        unsafe { self.set_ops(iops, fops) };
         self.as_inode().inc_nlink();
     }
 
@@ -422,8 +488,13 @@ impl<T: FileSystem> NewInode<T> {
     }
 
     /// Sets the inode operations alone (special files, whose file operations the VFS picks).
-    pub(crate) fn set_inode_ops(&mut self, iops: &'static bindings::inode_operations) {
-        // SAFETY: The inode is valid and exclusively ours.
+    ///
+    /// # Safety
+    ///
+    /// The callbacks of `iops` must expect inodes of `T` (they may find its per-inode data with
+    /// `container_of`), or assume nothing about the inode's filesystem.
+    pub(crate) unsafe fn set_inode_ops(&mut self, iops: &'static bindings::inode_operations) {
+        // SAFETY: The inode is valid and exclusively ours; the caller vouches for the table.
         unsafe { (*self.raw()).i_op = iops };
     }
 

@@ -143,10 +143,14 @@ impl<T: FileSystem> InodeCache<T> {
     /// Allocates an inode for `sb` (`alloc_inode_sb`), with default per-inode data.
     ///
     /// Returns null when out of memory, as `super_operations::alloc_inode` expects.
-    pub(crate) fn alloc(&self, sb: *mut bindings::super_block) -> *mut bindings::inode {
+    ///
+    /// # Safety
+    ///
+    /// `sb` must point to a live superblock of `T`.
+    pub(crate) unsafe fn alloc(&self, sb: *mut bindings::super_block) -> *mut bindings::inode {
         let cache = self.cache.load(Acquire);
         // SAFETY: `cache` is live while any superblock of `T` exists (the guard outlives the
-        // filesystem registration); `sb` is the valid superblock asking for an inode.
+        // filesystem registration), and `sb` is one per the contract.
         let cached = unsafe {
             bindings::kmem_cache_alloc_lru_noprof(
                 cache,

@@ -28,7 +28,13 @@ unsafe impl Sync for MiscRegistration {}
 
 impl MiscRegistration {
     /// Registers `/dev/<name>` with permissions `mode` and operations `fops`.
-    pub(crate) fn register(
+    ///
+    /// # Safety
+    ///
+    /// The callbacks of `fops` must expect files opened on a misc device (`misc_open` set
+    /// `private_data` to its `miscdevice`): they must not assume the file's inode belongs to
+    /// any filesystem of ours.
+    pub(crate) unsafe fn register(
         name: &'static CStr,
         mode: u16,
         fops: &'static bindings::file_operations,
@@ -43,7 +49,7 @@ impl MiscRegistration {
                 // SAFETY: The initializer may write the slot.
                 unsafe { slot.write(misc) };
                 // SAFETY: The slot holds a complete `miscdevice` in pinned memory that is
-                // deregistered in `drop` before it goes away.
+                // deregistered in `drop` before it goes away; the caller vouches for `fops`.
                 // INVARIANT: On success the device is registered.
                 to_result(unsafe { bindings::misc_register(slot) })
             }),

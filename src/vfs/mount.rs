@@ -9,7 +9,6 @@ use kernel::{
     prelude::*,
     time::{delay::fsleep, Delta},
     types::Opaque,
-    ThisModule,
 };
 
 use super::{FileSystem, FsRegistration, SuperBlock};
@@ -45,18 +44,23 @@ impl Mount {
     }
 
     /// The mount's superblock, if the mount is one of filesystem type `fs`.
-    pub(crate) fn super_block<T: FileSystem>(
+    ///
+    /// # Safety
+    ///
+    /// `fs` must be null or the `file_system_type` of an [`FsRegistration<T>`] that is live for
+    /// the duration of the call: that is what makes a superblock of type `fs` one of `T`.
+    pub(crate) unsafe fn super_block<T: FileSystem>(
         &self,
         fs: *const bindings::file_system_type,
     ) -> Option<&SuperBlock<T>> {
         // SAFETY: A live mount has a live superblock for as long as the mount lives.
         let sb = unsafe { (*self.as_raw()).mnt_sb };
         // SAFETY: As above; `s_type` is set at creation and never changes.
-        if unsafe { (*sb).s_type }.cast_const() != fs {
+        if fs.is_null() || unsafe { (*sb).s_type }.cast_const() != fs {
             return None;
         }
-        // SAFETY: The superblock is of type `fs`, which is `T`'s, so its `s_fs_info` holds a
-        // `T::SbInfo` for as long as it is mounted.
+        // SAFETY: The superblock is of type `fs`, which is `T`'s per the contract, so its
+        // `s_fs_info` holds a `T::SbInfo` for as long as it is mounted.
         Some(unsafe { SuperBlock::from_raw(sb) })
     }
 }
@@ -76,11 +80,10 @@ impl Mount {
 ///
 /// # Invariants
 ///
-/// `mnt` is a live mount made by `kern_mount`; the module reference its superblock took has been
-/// dropped and is re-taken exactly once, in `drop`.
+/// `mnt` is a live mount made by `kern_mount`; the reference its superblock took on its type's
+/// `owner` has been dropped and is re-taken exactly once, in `drop`.
 pub(crate) struct KernMount {
     mnt: NonNull<bindings::vfsmount>,
-    module: &'static ThisModule,
 }
 
 // SAFETY: A `vfsmount` may be used and released from any thread.
@@ -90,18 +93,24 @@ unsafe impl Sync for KernMount {}
 
 impl KernMount {
     /// Mounts `fs` internally.
-    pub(crate) fn new<T: FileSystem>(
-        fs: &FsRegistration<T>,
-        module: &'static ThisModule,
-    ) -> Result<Self> {
+    pub(crate) fn new<T: FileSystem>(fs: &FsRegistration<T>) -> Result<Self> {
         // SAFETY: `fs` is a registered filesystem type.
         let mnt = from_err_ptr(unsafe { bindings::kern_mount(fs.as_raw()) })?;
-        let mnt = NonNull::new(mnt).ok_or(ENOMEM)?;
-        // SAFETY: The new superblock holds a reference on `module`, taken through the type's
-        // `owner`; it is given back here and re-taken in `drop` before the unmount releases it.
-        unsafe { bindings::module_put(module.as_ptr()) };
+        let this = Self {
+            mnt: NonNull::new(mnt).ok_or(ENOMEM)?,
+        };
+        // SAFETY: The new superblock holds a reference on its type's `owner` (`sget_fc`); it is
+        // given back here and re-taken in `drop` before the unmount releases it.
+        unsafe { bindings::module_put(this.owner()) };
         // INVARIANT: The mount is live and its module reference has been dropped.
-        Ok(Self { mnt, module })
+        Ok(this)
+    }
+
+    /// The module that owns the mount's filesystem type (null for built-in code).
+    fn owner(&self) -> *mut bindings::module {
+        // SAFETY: The mount is live, hence its superblock and type; `owner` is set at
+        // registration and never changes.
+        unsafe { (*(*(*self.mnt.as_ptr()).mnt_sb).s_type).owner }
     }
 }
 
@@ -144,9 +153,10 @@ impl KernMount {
 impl Drop for KernMount {
     fn drop(&mut self) {
         self.wait_for_users();
-        // SAFETY: The module is still loaded (we are part of it); restore the reference the
-        // superblock will drop when `kern_unmount` tears it down.
-        unsafe { bindings::__module_get(self.module.as_ptr()) };
+        // SAFETY: The owner is still loaded: it is this module, whose exit is running us (a
+        // `ThisModule` reaches no other); restore the reference the superblock will drop when
+        // `kern_unmount` tears it down.
+        unsafe { bindings::__module_get(self.owner()) };
         // SAFETY: `mnt` is live by the type invariant and released exactly once, here.
         unsafe { bindings::kern_unmount(self.mnt.as_ptr()) };
     }
