@@ -3,7 +3,8 @@
 # unloading, and where a process's shared mappings live. Sourced by tests/suites/takeover_mode.sh,
 # postgres.sh, pgbench_bench.sh and qemu/init's demo; installed as /tests/lib/takeover_lib.sh.
 # busybox sh.
-#   takeover_on          insmod, then wait until the transition is over (0, or 1 after 60 s)
+#   takeover_on          insmod (unless loaded), then wait until the transition is over (0, or 1
+#                        after 60 s)
 #   takeover_off         disable through sysfs, wait for the livepatch to go, rmmod (0 or 1)
 #   mod_refcount NAME    the module's reference count, -1 if it is not loaded
 #   map_magics PID ERE   "magic start-end path" for each mapping of PID whose line matches ERE:
@@ -27,7 +28,7 @@ takeover_wait() {
 }
 
 takeover_on() {
-	insmod "$TAKEOVER_KO" || return 1
+	[ "$(mod_refcount rust_shmem_takeover)" != -1 ] || insmod "$TAKEOVER_KO" || return 1
 	takeover_wait "[ \"\$(cat $TAKEOVER_KLP/transition 2>/dev/null)\" = 0 ]" 60 &&
 		[ "$(cat "$TAKEOVER_KLP/enabled")" = 1 ]
 }
