@@ -338,8 +338,12 @@ fn free_dead(dead: KVec<Arc<Namespace>>) {
 
 /// Reaps dead namespaces; called by the reaping work. Returns whether namespaces other than the
 /// initial one remain (the work then runs again).
+///
+/// # Safety
+///
+/// [`Sysv::new`] must have initialised the registry lock (the work is scheduled only after it).
 #[no_mangle]
-pub(crate) extern "C" fn rust_shmem_sysv_reap() -> bool {
+pub(crate) unsafe extern "C" fn rust_shmem_sysv_reap() -> bool {
     let mut dead = KVec::new();
     let more = {
         let mut registry = REGISTRY.lock();
