@@ -159,7 +159,13 @@ run_side() {
 
 	pg_stop "$dir"
 	r=$?
-	sleep 1
+	# pg_ctl returns once postmaster.pid is gone, which the postmaster removes before its exit
+	# has torn down its memory: up to 30 s for that (seconds on the debug kernel under load).
+	waited=0
+	while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 300 ]; do
+		sleep 0.1
+		waited=$((waited + 1))
+	done
 	left=0
 	kill -0 "$pid" 2>/dev/null && left=1
 	set -- $(segments_of /dev/rust_shmem_sysv)
