@@ -161,13 +161,15 @@ run_side() {
 	r=$?
 	# pg_ctl returns once postmaster.pid is gone, which the postmaster removes before its exit
 	# has torn down its memory: up to 30 s for that (seconds on the debug kernel under load).
+	# A zombie has exited (the guest's init reaps it when it next waits).
+	running() { [ -d "/proc/$1" ] && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 	waited=0
-	while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 300 ]; do
+	while running "$pid" && [ "$waited" -lt 300 ]; do
 		sleep 0.1
 		waited=$((waited + 1))
 	done
 	left=0
-	kill -0 "$pid" 2>/dev/null && left=1
+	running "$pid" && left=1
 	set -- $(segments_of /dev/rust_shmem_sysv)
 	seg_left=$1
 	set -- $(segments_of /proc/sysvipc/shm)
