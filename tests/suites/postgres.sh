@@ -6,7 +6,7 @@
 # One initdb; then for each side (tests/suites/pg_lib.sh: "ours" = rust_shmem on /dev/shm and SysV
 # through the LD_PRELOAD shim, "kernel" = tmpfs and the kernel's SysV) a copy of that cluster is
 # started with shared_memory_type=sysv and parallel query forced, loaded with pgbench -i and run
-# with pgbench (RS_PG_CLIENTS clients, RS_PG_SECS seconds), and stopped. Checked on each side:
+# with pgbench (RS_PG_CLIENTS clients, RS_PG_TX transactions each), and stopped. Checked on each side:
 #   - where each segment lives: the dynamic shared memory control segment that the postmaster maps
 #     (/dev/shm/PostgreSQL.*) has the side's statfs magic; the main shared memory area is a SysV
 #     segment of the postgres user listed in /dev/rust_shmem_sysv and absent from
@@ -25,13 +25,15 @@
 # pg_shmem_allocations.
 # The tps of each side is printed; make bench compares them (tests/suites/pgbench_bench.sh).
 #
-# Environment: RS_PG_SECS (default 10), RS_PG_CLIENTS (default 4), RS_PG_SCALE (default 1).
+# Environment: RS_PG_TX (transactions per client, default 30), RS_PG_CLIENTS (default 4),
+# RS_PG_SCALE (default 1). A count, not a duration: on a slow or loaded guest (the debug kernel
+# beside other guests) a 5 s run once completed no transaction at all.
 # rs-test-timeout: 1800
 
 . /tests/lib/pg_lib.sh
 . /tests/lib/takeover_lib.sh
 SIDES="ours kernel takeover_sysv takeover_mmap"
-SECS=${RS_PG_SECS:-10}
+TX=${RS_PG_TX:-30}
 CLIENTS=${RS_PG_CLIENTS:-4}
 SCALE=${RS_PG_SCALE:-1}
 work=$(mktemp -d /tmp/postgres.XXXXXX) || exit 2
@@ -57,7 +59,7 @@ if ! pg_have; then
 	exit 1
 fi
 echo "1..21"
-echo "# $(host-run "$PG_BIN/postgres" --version); pgbench: scale $SCALE, $CLIENTS clients, ${SECS}s per side"
+echo "# $(host-run "$PG_BIN/postgres" --version); pgbench: scale $SCALE, $CLIENTS clients, $TX transactions each per side"
 
 pg_prepare || { echo "# could not prepare /host$PG_ROOT"; exit 1; }
 PG_SIDE=ours
@@ -139,7 +141,7 @@ run_side() {
 	# pgbench: load, then a timed run with parallel query forced.
 	r=0
 	pg_run pgbench -i -q -s "$SCALE" postgres >"$work/$side.init" 2>&1 || r=1
-	pg_run pgbench -c "$CLIENTS" -j 2 -T "$SECS" postgres >"$work/$side.bench" 2>&1 || r=1
+	pg_run pgbench -c "$CLIENTS" -j 2 -t "$TX" postgres >"$work/$side.bench" 2>&1 || r=1
 	tps=$(pg_tps "$work/$side.bench")
 	failed_tx=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$work/$side.bench")
 	[ -n "$tps" ] && [ "${failed_tx:-1}" = 0 ] || r=1
