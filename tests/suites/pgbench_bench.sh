@@ -6,7 +6,7 @@
 # as /tests/tools/pgbench_bench; busybox sh.
 #
 # Environment: RS_PG_SECS (default 15), RS_PG_CLIENTS (default 4), RS_PG_SCALE (default 2),
-# RS_BENCH_REPS.
+# RS_BENCH_REPS, RS_BENCH_ONLY (the rows to run, comma-separated; all by default).
 #
 # pgbench_takeover: the kernel's own entry points on both sides (no shim, shared_memory_type=mmap,
 # the main area a shared anonymous mapping): tmpfs, and rust_shmem with the takeover livepatch
@@ -46,9 +46,17 @@ one() {
 	pg_tps "$work/out"
 }
 
+# Whether row $1 runs: every row, or those RS_BENCH_ONLY names.
+wanted() {
+	[ -z "${RS_BENCH_ONLY:-}" ] && return 0
+	case ",$RS_BENCH_ONLY," in *",$1,"*) return 0 ;; esac
+	return 1
+}
+
 # A row: $1 = name, $2 = server settings (tests/suites/pg_lib.sh), $3 and $4 = the reference and
 # our side (pg_lib.sh), $5 and $6 = their labels.
 row() {
+	wanted "$1" || return 0
 	best_ours=0
 	best_ref=0
 	PG_OPTS=$2
