@@ -167,10 +167,11 @@ profile: deps
 # The whole check on the debug kernel (KASAN, KFENCE, lockdep, DEBUG_VM, kmemleak, ...): a second
 # cached kernel build. The guest is several times slower, hence the longer timeout, shorter fsx
 # runs (the plain check runs the 100k-operation one), 5 pgbench transactions per client instead
-# of 30, and Python's shared-memory cases with the fork start method only (the plain check runs
-# forkserver too).
+# of 30 and PostgreSQL's takeover side in mmap mode only (the SysV takeover path runs in
+# takeover_mode), and Python's shared-memory cases with the fork start method only (the plain
+# check runs forkserver too).
 DEBUG_ENV = RUST_SHMEM_TIMEOUT=$${RUST_SHMEM_TIMEOUT:-3600} \
-	RUST_SHMEM_APPEND="RS_FSX_OPS=30000 RS_FSX_SHORT_OPS=5000 RS_PG_TX=5 RS_PY_VARIANTS= $${RUST_SHMEM_APPEND:-}"
+	RUST_SHMEM_APPEND="RS_FSX_OPS=30000 RS_FSX_SHORT_OPS=5000 RS_PG_TX=5 RS_PG_SIDES=ours,kernel,takeover_mmap RS_PY_VARIANTS= $${RUST_SHMEM_APPEND:-}"
 check-debug:
 	$(Q)$(DEBUG_ENV) $(MAKE) --no-print-directory check FLAVOUR=debug
 

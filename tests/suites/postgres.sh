@@ -25,14 +25,15 @@
 # pg_shmem_allocations.
 # The tps of each side is printed; make bench compares them (tests/suites/pgbench_bench.sh).
 #
-# Environment: RS_PG_TX (transactions per client, default 30), RS_PG_CLIENTS (default 4),
+# Environment: RS_PG_SIDES (comma-separated, default ours,kernel,takeover_sysv,takeover_mmap),
+# RS_PG_TX (transactions per client, default 30), RS_PG_CLIENTS (default 4),
 # RS_PG_SCALE (default 1). A count, not a duration: on a slow or loaded guest (the debug kernel
 # beside other guests) a 5 s run once completed no transaction at all.
 # rs-test-timeout: 1800
 
 . /tests/lib/pg_lib.sh
 . /tests/lib/takeover_lib.sh
-SIDES="ours kernel takeover_sysv takeover_mmap"
+SIDES=$(echo "${RS_PG_SIDES:-ours,kernel,takeover_sysv,takeover_mmap}" | tr ',' ' ')
 TX=${RS_PG_TX:-30}
 CLIENTS=${RS_PG_CLIENTS:-4}
 SCALE=${RS_PG_SCALE:-1}
@@ -58,7 +59,9 @@ if ! pg_have; then
 	tap_totals
 	exit 1
 fi
-echo "1..21"
+nsides=0
+for side in $SIDES; do nsides=$((nsides + 1)); done
+echo "1..$((1 + 5 * nsides))"
 echo "# $(host-run "$PG_BIN/postgres" --version); pgbench: scale $SCALE, $CLIENTS clients, $TX transactions each per side"
 
 pg_prepare || { echo "# could not prepare /host$PG_ROOT"; exit 1; }
