@@ -188,8 +188,12 @@ run_side() {
 	esac
 	tap "$r" "${side}_clean_stop # pg_ctl stop, postmaster gone $([ $left = 0 ] && echo yes || echo no), $seg_left segments and $files /dev/shm files left, umount status $um"
 
-	errors=$(grep -cE '(ERROR|FATAL|PANIC): ' "$log")
-	[ "$errors" = 0 ] || grep -E '(ERROR|FATAL|PANIC): ' "$log" | head -n 10 | sed 's/^/#   /'
+	# An autovacuum worker that the fast stop catches is ended with a FATAL by design
+	# (ProcessInterrupts in src/backend/tcop/postgres.c); seen on the slow debug guest.
+	grep -E '(ERROR|FATAL|PANIC): ' "$log" |
+		grep -v 'FATAL:  terminating autovacuum process due to administrator command' >"$work/$side.errors"
+	errors=$(wc -l <"$work/$side.errors")
+	[ "$errors" = 0 ] || head -n 10 "$work/$side.errors" | sed 's/^/#   /'
 	tap "$([ "$errors" = 0 ] && echo 0 || echo 1)" "${side}_log_clean # $errors ERROR/FATAL/PANIC lines"
 }
 
