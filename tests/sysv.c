@@ -836,6 +836,14 @@ TEST(module_pinned_by_segments)
 	int base, id, status;
 	pid_t pid;
 
+	/*
+	 * Under the takeover every shared anonymous mapping in the guest (kselftest_harness's own
+	 * result pages among them, made and dropped around each case) is a rust_shmem file holding
+	 * a module reference, so the exact count of our segments' references cannot be read off
+	 * /proc/modules (seen off by 4 on the debug kernel). tests/takeover.c counts them instead.
+	 */
+	if (kernel_side_taken_over())
+		SKIP(return, "module refcounts are shared with every shared anonymous mapping");
 	ASSERT_EQ(0, unshare(CLONE_NEWIPC));
 	ASSERT_LE(0, rs_shmget(IPC_PRIVATE, 1, 0600));	/* opens the device, reaps */
 	ASSERT_EQ(0, rs_shmctl(0, IPC_RMID, NULL));
