@@ -9,7 +9,7 @@
 #   -t  comma-separated subset of test binaries (check mode)
 #   -o  directory for console.log, tests.tap and result (default build)
 # Environment:
-#   RUST_SHMEM_TIMEOUT    wall-clock limit in seconds (default 1200 check, 300 run, none for shell)
+#   RUST_SHMEM_TIMEOUT    wall-clock limit in seconds (default 1800 check, 300 run, none for shell)
 #   RUST_SHMEM_KVM        0 = never use KVM, 1 = try KVM even without vmx/svm in /proc/cpuinfo;
 #                         default: KVM only if /proc/cpuinfo has vmx or svm and /dev/kvm opens
 #   RUST_SHMEM_KVM_PROBE  seconds a KVM guest gets to reach /init before falling back to TCG (30)
@@ -53,7 +53,7 @@ case $mode in run | check | bench | shell) ;; *) die "unknown mode '$mode' (run,
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run qemu/deps.sh"
 
 case $mode in
-check) timeout_s=${RUST_SHMEM_TIMEOUT:-1200} ;;
+check) timeout_s=${RUST_SHMEM_TIMEOUT:-1800} ;;
 bench) timeout_s=${RUST_SHMEM_TIMEOUT:-2400} ;;
 run) timeout_s=${RUST_SHMEM_TIMEOUT:-300} ;;
 shell) timeout_s=${RUST_SHMEM_TIMEOUT:-0} ;;
