@@ -1,4 +1,5 @@
 #!/bin/sh
+# rs-test-timeout: 7200
 # References left behind by OOM-killed users of rust_shmem (issue 6), and unloading the module
 # right after its last user went. Guest runner entry (installed as /tests/bin/oom_refs by the
 # top-level Makefile); busybox sh.
@@ -36,7 +37,6 @@
 # (stress-ng workers per stressor, default 2), RS_OOM_SETTLE (seconds the refcount may take to
 # come back, default 30), RS_OOM_ROLES (oom_hog's roles, comma-separated; default all). E.g.
 #   make check TESTS=oom_refs RUST_SHMEM_APPEND='RS_OOM_SECS=900 RS_OOM_KINDS=hogs:,stress:'
-# rs-test-timeout: 7200
 
 SNG=${RS_STRESS_NG:-stress-ng}
 HOG=${RS_OOM_HOG:-/tests/bin/oom_hog}

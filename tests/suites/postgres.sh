@@ -1,4 +1,5 @@
 #!/bin/sh
+# rs-test-timeout: 1800
 # PostgreSQL 15 (Debian's, installed on the host by qemu/deps.sh, run from the host root over 9p)
 # on rust_shmem, with the same run on tmpfs and the kernel's SysV as the reference. Guest runner
 # entry (installed as /tests/bin/postgres by the top-level Makefile); busybox sh.
@@ -29,7 +30,6 @@
 # RS_PG_TX (transactions per client, default 30), RS_PG_CLIENTS (default 4),
 # RS_PG_SCALE (default 1). A count, not a duration: on a slow or loaded guest (the debug kernel
 # beside other guests) a 5 s run once completed no transaction at all.
-# rs-test-timeout: 1800
 
 . /tests/lib/pg_lib.sh
 . /tests/lib/takeover_lib.sh
