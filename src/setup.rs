@@ -6,7 +6,7 @@
 
 use crate::bindings;
 use crate::fs::{file, inode::new_inode, RustShmem};
-use crate::vfs::{file::FileRef, inode::Idmap, mount::Mount, FsRegistration, Inode};
+use crate::vfs::{aops, file::FileRef, inode::Idmap, mount::Mount, FsRegistration, Inode};
 use core::{mem::ManuallyDrop, ptr, ptr::NonNull};
 use kernel::{
     prelude::*,
@@ -234,15 +234,9 @@ pub(crate) unsafe extern "C" fn rust_shmem_mapping(
     mapping: *const bindings::address_space,
 ) -> bool {
     let fs = FS_TYPE.load(Acquire);
-    if mapping.is_null() || fs.is_null() {
-        return false;
-    }
-    // SAFETY: The caller passes a live mapping; its host inode and that inode's superblock live
-    // as long as it does.
-    unsafe {
-        let host = (*mapping).host;
-        !host.is_null() && (*(*host).i_sb).s_type == fs
-    }
+    // SAFETY: The caller's promise is the helper's contract; a null type (no module state
+    // published) matches no mapping.
+    !fs.is_null() && unsafe { aops::mapping_of_type(mapping, fs) }
 }
 
 /// `__shmem_zero_setup`: the file behind a shared anonymous mapping of `start..end`.

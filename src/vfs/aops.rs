@@ -74,6 +74,28 @@ fn ram_aops() -> &'static bindings::address_space_operations {
     unsafe { &bindings::ram_aops }
 }
 
+/// Whether `mapping` is the page cache of an inode on a superblock of type `fs`: the
+/// `shmem_mapping()` test for a filesystem known by its type rather than by its operations.
+///
+/// # Safety
+///
+/// `mapping` must be null or point to a live `address_space` whose host inode (if any) is live;
+/// `fs` is only compared.
+pub(crate) unsafe fn mapping_of_type(
+    mapping: *const bindings::address_space,
+    fs: *const bindings::file_system_type,
+) -> bool {
+    if mapping.is_null() {
+        return false;
+    }
+    // SAFETY: The caller passes a live mapping; its host inode and that inode's superblock live
+    // as long as it does.
+    unsafe {
+        let host = (*mapping).host;
+        !host.is_null() && (*(*host).i_sb).s_type.cast_const() == fs
+    }
+}
+
 /// The `address_space_operations` and file hooks of `T`'s regular files.
 pub(crate) struct PageCacheVtable<T: PageCacheOps>(PhantomData<T>);
 
