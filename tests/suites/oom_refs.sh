@@ -113,19 +113,7 @@ kmemleak_clear() {
 	echo clear >$kmemleak
 }
 
-fail=0
-pass=0
-n=0
-result() { # $1 = 0 for ok, $2 = description
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-		pass=$((pass + 1))
-	else
-		echo "not ok $n $2"
-		fail=$((fail + 1))
-	fi
-}
+. /tests/lib/tap_lib.sh
 
 # --- set-up: nothing of ours alive ------------------------------------------------------------------
 init_shm=$(shm_ours)
@@ -173,9 +161,9 @@ round() {
 	# operation on the device, which the wait for the refcount below makes); without it the
 	# orphan would rightly keep the module pinned.
 	echo 1 >/sys/module/$MOD/parameters/shm_rmid_forced
-	mount -t $MOD -o mode=1777${opts:+,$opts} oom_shm /dev/shm || { result 1 "$what: mount /dev/shm"; return; }
+	mount -t $MOD -o mode=1777${opts:+,$opts} oom_shm /dev/shm || { tap 1 "$what: mount /dev/shm"; return; }
 	# A quarter of RAM at most for --temp-path, so that what named files pin stays below RAM.
-	mount -t $MOD -o mode=1777,size=25% oom_base "$base" || { umount /dev/shm; result 1 "$what: mount $base"; return; }
+	mount -t $MOD -o mode=1777,size=25% oom_base "$base" || { umount /dev/shm; tap 1 "$what: mount $base"; return; }
 	t0=$(cs)
 	if [ "$kind" = hogs ]; then
 		"$HOG" "$ROUND" /dev/shm >"$work/out" 2>&1
@@ -274,7 +262,7 @@ round() {
 		fi
 		echo clear >$kmemleak
 	fi
-	result "$ok" "$what: $(($(ooms) - oom0)) OOM kill(s), refcnt back to $baseline, rmmod/insmod"
+	tap "$ok" "$what: $(($(ooms) - oom0)) OOM kill(s), refcnt back to $baseline, rmmod/insmod"
 }
 
 # --- unloading right after the last user --------------------------------------------------------------
@@ -300,7 +288,7 @@ unload_race() { # $1 = zero|sysv-ns
 	done
 	if ! grep -q ready "$work/hold"; then
 		echo "# oom_hog hold $1 $hold_mb: $(cat "$work/hold")"
-		result 1 "unload right after the last user of a big $1 object: set-up"
+		tap 1 "unload right after the last user of a big $1 object: set-up"
 		return
 	fi
 	echo "# $1 object of up to $hold_mb MiB ready after $(secs_since "$t1") s"
@@ -326,7 +314,7 @@ unload_race() { # $1 = zero|sysv-ns
 			tail -n 5 | sed 's/^/#   /'
 		ok=1
 	fi
-	result "$ok" "unload right after the last user of a big $1 object"
+	tap "$ok" "unload right after the last user of a big $1 object"
 }
 if [ "$baseline" = 0 ]; then
 	unload_race zero
@@ -352,5 +340,5 @@ while :; do
 done
 echo "# $rounds rounds in $(($(date +%s) - start)) s"
 echo "1..$n"
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+tap_totals
 [ "$fail" = 0 ]

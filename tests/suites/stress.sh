@@ -167,8 +167,7 @@ run_sysv() {
 	[ "$rc" = 0 ] && grep -q 'successful run completed' "$work/sysv-$1.out"
 }
 
-pass=0
-fail=0
+. /tests/lib/tap_lib.sh
 run_on tmpfs
 tmpfs_ok=$?
 run_on rust_shmem
@@ -188,20 +187,10 @@ for fs in rust_shmem tmpfs; do
 	fi
 done
 
-# TAP line for test $1, named $3, from status $2 (0 = passed), counted in pass/fail.
-result() {
-	if [ "$2" = 0 ]; then
-		echo "ok $1 $3"
-		pass=$((pass + 1))
-	else
-		echo "not ok $1 $3"
-		fail=$((fail + 1))
-	fi
-}
 
 [ "$ours_ok" = 0 ] || [ "$tmpfs_ok" = 0 ] || echo "# (the tmpfs control failed too: see above)"
-result 1 "$ours_ok" "stress-ng on rust_shmem"
-result 2 "$tmpfs_ok" "stress-ng on tmpfs (control)"
+tap "$ours_ok" "stress-ng on rust_shmem"
+tap "$tmpfs_ok" "stress-ng on tmpfs (control)"
 
 # SysV through the shim: it must pass, and every segment must be ours, none the kernel's; the
 # kernel's run the other way round.
@@ -212,13 +201,13 @@ if [ -r /dev/rust_shmem_sysv ] && [ -f "$SHIM" ]; then
 	shim_ok=$?
 	read -r ours kern <"$work/sysv-shim.seen"
 	[ "$shim_ok" = 0 ] && [ "$ours" -gt 0 ] && [ "$kern" = 0 ]
-	result 3 $? "stress-ng --shm-sysv through $SHIM on rust_shmem"
+	tap $? "stress-ng --shm-sysv through $SHIM on rust_shmem"
 	read -r ours kern <"$work/sysv-kernel.seen"
 	[ "$kernel_ok" = 0 ] && [ "$kern" -gt 0 ] && [ "$ours" = 0 ]
-	result 4 $? "stress-ng --shm-sysv on the kernel's SysV (control)"
+	tap $? "stress-ng --shm-sysv on the kernel's SysV (control)"
 else
-	result 3 1 "stress-ng --shm-sysv: /dev/rust_shmem_sysv or $SHIM missing"
-	result 4 1 "stress-ng --shm-sysv control: not run"
+	tap 1 "stress-ng --shm-sysv: /dev/rust_shmem_sysv or $SHIM missing"
+	tap 1 "stress-ng --shm-sysv control: not run"
 fi
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+tap_totals
 [ "$fail" = 0 ]
