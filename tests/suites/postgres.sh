@@ -79,6 +79,10 @@ segments_of() {
 		'NR > 1 && $8 == uid { n++; b += $4 } END { print n + 0, b + 0 }' "$1"
 }
 
+# Whether process $1 is still running; a zombie has exited (the guest's init reaps it when it
+# next waits).
+running() { [ -d "/proc/$1" ] && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+
 # Everything for side $1.
 run_side() {
 	side=$1
@@ -166,8 +170,6 @@ run_side() {
 	r=$?
 	# pg_ctl returns once postmaster.pid is gone, which the postmaster removes before its exit
 	# has torn down its memory: up to 30 s for that (seconds on the debug kernel under load).
-	# A zombie has exited (the guest's init reaps it when it next waits).
-	running() { [ -d "/proc/$1" ] && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 	waited=0
 	while running "$pid" && [ "$waited" -lt 300 ]; do
 		sleep 0.1

@@ -8,8 +8,8 @@
 #        give the same results as before and its mappings and segments must be rust_shmem's (the
 #        statfs magic of /proc/self/map_files/<range>), so a run in which the livepatch did not
 #        take fails them.
-#   3    stress-ng --shm-sysv with no shim: every segment is the kernel's (/proc/sysvipc/shm) and
-#        none is on /dev/rust_shmem_sysv, while rust_shmem's module refcount shows their files.
+#   3    stress-ng --shm-sysv with no shim: its segments are the kernel's (/proc/sysvipc/shm) and
+#        it adds none on /dev/rust_shmem_sysv, while rust_shmem's module refcount shows their files.
 #   4    stress-ng --mmapfork, --mmapmany, --zero and --msync (plus --dev-shm when
 #        RS_STRESS_EXCLUDE does not name it, see stress.sh) with the takeover on: stress-ng's own
 #        shared state is a shared anonymous mapping, so each run lives on rust_shmem.
