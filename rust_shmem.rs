@@ -11,6 +11,8 @@
 mod bindings;
 #[path = "src/fs/mod.rs"]
 mod fs;
+#[path = "src/kabi/mod.rs"]
+mod kabi;
 #[path = "src/setup.rs"]
 mod setup;
 #[path = "src/sysv/mod.rs"]
@@ -21,9 +23,13 @@ mod vfs;
 mod zero;
 
 use fs::RustShmem;
+use kabi::misc::{MiscRegistration, ModeRegistration};
 use kernel::prelude::*;
-use setup::SetupApi;
-use vfs::{inode_cache::InodeCacheGuard, misc::MiscRegistration, mount::KernMount, FsRegistration};
+use vfs::{
+    inode_cache::InodeCacheGuard,
+    mount::{KernMount, PublishGuard},
+    FsRegistration,
+};
 
 module! {
     type: RustShmemModule,
@@ -37,11 +43,11 @@ module! {
 #[pin_data]
 struct RustShmemModule {
     #[pin]
-    sysv_device: MiscRegistration,
+    sysv_device: ModeRegistration<sysv::device::SysvDevice>,
     _sysv: sysv::Sysv,
     #[pin]
-    zero_device: MiscRegistration,
-    _setup_api: SetupApi,
+    zero_device: MiscRegistration<zero::Zero>,
+    _published: PublishGuard<RustShmem>,
     internal_mount: KernMount,
     #[pin]
     fs_type: FsRegistration<RustShmem>,
@@ -57,9 +63,9 @@ impl kernel::InPlaceModule for RustShmemModule {
             // after `internal_mount`.
             internal_mount: KernMount::new(unsafe { &(*this.as_ptr()).fs_type })?,
             // SAFETY: Both are initialised above, pinned in `this` and dropped after
-            // `_setup_api`.
-            _setup_api: unsafe {
-                SetupApi::publish(&(*this.as_ptr()).fs_type, &(*this.as_ptr()).internal_mount)
+            // `_published`, the only guard of `PUBLISHED`.
+            _published: unsafe {
+                setup::PUBLISHED.publish(&(*this.as_ptr()).fs_type, &(*this.as_ptr()).internal_mount)
             },
             zero_device <- zero::register(),
             // SAFETY: Module init runs once, and nothing locks the registry before the device

@@ -18,6 +18,8 @@
 #include <linux/shm.h>
 #include <linux/ipc_namespace.h>
 #include "helpers.h"
+/* Our own UAPI: the SysV device's ioctl structures, generated rather than written twice. */
+#include "../include/uapi/linux/rust_shmem_sysv.h"
 
 /* Macro constants bindgen cannot evaluate on its own (BIT(), casts): bound as typed consts. */
 const unsigned int RUST_SHMEM_SB_KERNMOUNT = SB_KERNMOUNT;

@@ -5,6 +5,7 @@
 use super::space;
 use super::RustShmem;
 use crate::bindings;
+use crate::kabi::vma::VmOps;
 use crate::vfs::{
     aops::PageCacheVtable,
     file::{file_inode, file_modified},
@@ -84,4 +85,4 @@ pub(crate) const FILE_INODE_OPS: bindings::inode_operations = bindings::inode_op
 
 /// VMA operations of mapped files, and of shared anonymous mappings made by the zero setup
 /// (`shmem_vm_ops`, `shmem_anon_vm_ops`).
-pub(crate) const VM_OPS: bindings::vm_operations_struct = PageCacheVtable::<RustShmem>::VM_OPS;
+pub(crate) static VM_OPS: VmOps<RustShmem> = PageCacheVtable::<RustShmem>::VM_OPS;

@@ -6,7 +6,7 @@
 
 use super::huge::HugePolicy;
 use super::RustShmem;
-use crate::bindings;
+use crate::kabi::vma::VmOps;
 use crate::vfs::{
     aops::{FolioUse, PageCacheOps, PageCacheVtable},
     cond_resched, fatal_signal_pending,
@@ -76,7 +76,7 @@ impl PageCacheOps for RustShmem {
         inode.super_block().info().huge() != HugePolicy::Never
     }
 
-    const VM_OPS: &'static bindings::vm_operations_struct = &super::file::VM_OPS;
+    const VM_OPS: &'static VmOps<RustShmem> = &super::file::VM_OPS;
 }
 
 /// Zero-filled pages for `offset..offset + len` (`shmem_fallocate` without `PUNCH_HOLE`).

@@ -10,200 +10,94 @@
 //! does.
 
 use super::{Namespace, Segment};
-use crate::bindings;
 use crate::fs::RustShmem;
-use crate::vfs::{aops::PageCacheVtable, file::FileRef, ipc::IpcNs, StaticOps};
-use core::ptr::{self, NonNull};
-use kernel::{error::from_err_ptr, module::this_module, prelude::*, sync::Arc};
+use crate::kabi::{
+    ipc::IpcNs,
+    vma::{vm_mmap, vm_munmap, Fixed, Prot, SHMLBA},
+};
+use crate::vfs::private_file::{find_mapping, new_private_file, PrivateFile, PrivateVmOps};
+use kernel::{page::PAGE_SIZE, prelude::*, sync::Arc};
 
-/// What an attach file's `private_data` owns.
-struct Attachment {
+/// What an attach file owns.
+pub(crate) struct Attachment {
     seg: Arc<Segment>,
     /// Like `sfd->ns`: the namespace lives while the segment is attached.
     _ipc_ns: IpcNs,
 }
 
-/// The attachment behind a file of ours.
-///
-/// # Safety
-///
-/// `file` must be a live attach file (made by [`attach_file`], not yet released).
-unsafe fn attachment<'a>(file: *mut bindings::file) -> &'a Attachment {
-    // SAFETY: Per the contract, `private_data` holds a live `KBox<Attachment>` until release.
-    unsafe { &*(*file).private_data.cast::<Attachment>() }
-}
-
-/// `shm_mmap`: counts the mapping, then maps the segment's pages.
-///
-/// # Safety
-///
-/// `file_operations::mmap`: a live attach file and the VMA being set up for it.
-unsafe extern "C" fn mmap(file: *mut bindings::file, vma: *mut bindings::vm_area_struct) -> c_int {
-    // SAFETY: The VFS passes a live attach file.
-    let seg = &unsafe { attachment(file) }.seg;
-    if let Err(e) = seg.ns().vma_opened(seg) {
-        return e.to_errno();
-    }
-    // What rust_shmem's own `mmap_prepare` does, with the segment's operations in place of the
-    // file's.
-    // SAFETY: The file is live; the VMA is ours to set up.
-    unsafe {
-        bindings::rust_shmem_file_accessed(file);
-        (*vma).vm_ops = VM_OPS.get();
-    }
-    0
-}
-
-/// `shm_release`: drops the attachment.
-///
-/// # Safety
-///
-/// `file_operations::release` of an attach file.
-unsafe extern "C" fn release(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
-    // SAFETY: The file is being released: its `private_data` is a `KBox<Attachment>` that
-    // nobody uses any more.
-    drop(unsafe { KBox::from_raw((*file).private_data.cast::<Attachment>()) });
-    // SAFETY: As above.
-    unsafe { (*file).private_data = ptr::null_mut() };
-    0
-}
-
-/// `shm_open`: a copy of an attached VMA (`fork`, split) is one more attachment.
-///
-/// # Safety
-///
-/// `vm_operations_struct::open`: a VMA that maps an attach file.
-unsafe extern "C" fn vm_open(vma: *mut bindings::vm_area_struct) {
-    // SAFETY: Our VMAs map live attach files.
-    let seg = &unsafe { attachment((*vma).vm_file) }.seg;
-    // The segment cannot be gone while a VMA of it exists (the kernel warns here).
-    let _ = seg.ns().vma_opened(seg);
-}
-
-/// `shm_close`: one attachment fewer; a segment marked for destruction goes with the last.
-///
-/// # Safety
-///
-/// `vm_operations_struct::close`: a VMA that maps an attach file.
-unsafe extern "C" fn vm_close(vma: *mut bindings::vm_area_struct) {
-    // SAFETY: Our VMAs map live attach files.
-    let seg = &unsafe { attachment((*vma).vm_file) }.seg;
-    seg.ns().vma_closed(seg);
-}
-
-/// File operations of attach files (`shm_file_operations`).
-const FOPS: bindings::file_operations = bindings::file_operations {
-    owner: this_module::<crate::RustShmemModule>().as_ptr(),
-    mmap: Some(mmap),
-    release: Some(release),
-    llseek: Some(bindings::noop_llseek),
-    ..pin_init::zeroed()
-};
-
 /// VMA operations of attached segments (`shm_vm_ops` over rust_shmem's page-cache faults).
-static VM_OPS: StaticOps<bindings::vm_operations_struct> =
-    StaticOps::new(bindings::vm_operations_struct {
-        open: Some(vm_open),
-        close: Some(vm_close),
-        fault: Some(PageCacheVtable::<RustShmem>::fault),
-        map_pages: Some(bindings::filemap_map_pages),
-        ..pin_init::zeroed()
-    });
+static VM_OPS: PrivateVmOps<Attachment> = PrivateVmOps::new();
 
-/// A new attach file of `seg`, opened with `f_flags` (`alloc_file_clone` in the kernel, which
-/// modules cannot call: an unlinked file on the same inode does the same).
-fn attach_file(seg: &Arc<Segment>, f_flags: u32) -> Result<FileRef> {
-    let attachment = KBox::new(
-        Attachment {
-            seg: seg.clone(),
-            _ipc_ns: IpcNs::current()?,
-        },
-        GFP_KERNEL,
-    )?;
+#[vtable]
+impl PrivateFile for Attachment {
+    type Fs = RustShmem;
+    type Data = Self;
+
+    fn vm_ops() -> &'static PrivateVmOps<Self> {
+        &VM_OPS
+    }
+
+    /// `shm_mmap`: counts the mapping.
+    fn mmap(data: &Self) -> Result {
+        data.seg.ns().vma_opened(&data.seg)
+    }
+
+    /// `shm_open`: a copy of an attached VMA (`fork`, split) is one more attachment.
+    fn vm_open(data: &Self) {
+        // The segment cannot be gone while a VMA of it exists (the kernel warns here).
+        let _ = data.seg.ns().vma_opened(&data.seg);
+    }
+
+    /// `shm_close`: one attachment fewer; a segment marked for destruction goes with the last.
+    fn vm_close(data: &Self) {
+        data.seg.ns().vma_closed(&data.seg);
+    }
+}
+
+/// A new attach file of `seg` (`alloc_file_clone` in the kernel).
+fn attach_file(seg: &Arc<Segment>, writable: bool) -> Result<crate::vfs::file::FileRef> {
+    let data = Attachment {
+        seg: seg.clone(),
+        _ipc_ns: IpcNs::current()?,
+    };
     let mnt = crate::setup::internal_mount()?;
     let mut name = [0u8; 16];
     let name = super::format_name(&mut name, seg.key())?;
-    // SAFETY: Our own code runs, so the module is live; the file's last `fput` gives the
-    // reference back (`fops_put`), as for `anon_inode_getfile`.
-    if !unsafe { bindings::try_module_get(FOPS.owner) } {
-        return Err(ENOENT);
-    }
-    let inode = {
-        // SAFETY: The segment's file is live and pins its inode.
-        let inode = unsafe { (*seg.file().as_raw()).f_inode };
-        // SAFETY: Takes the reference `alloc_file_pseudo` consumes on success.
-        unsafe { bindings::ihold(inode) };
-        inode
-    };
-    // SAFETY: A live inode with a reference for the file, a live mount of its superblock, a
-    // valid name and static operations.
-    let file = from_err_ptr(unsafe {
-        bindings::alloc_file_pseudo(
-            inode,
-            mnt.as_raw(),
-            name.as_char_ptr(),
-            f_flags as c_int,
-            &FOPS,
-        )
-    })
-    .and_then(|f| NonNull::new(f).ok_or(ENOMEM));
-    let file = match file {
-        Ok(file) => file,
-        Err(e) => {
-            // SAFETY: Gives back the inode and module references taken above.
-            unsafe {
-                bindings::iput(inode);
-                bindings::module_put(FOPS.owner);
-            }
-            return Err(e);
-        }
-    };
-    // SAFETY: The new file is ours alone; `release` takes the box back.
-    unsafe { (*file.as_ptr()).private_data = KBox::into_raw(attachment).cast() };
-    // SAFETY: `alloc_file_pseudo` gave us its one reference.
-    Ok(unsafe { FileRef::from_raw(file) })
+    new_private_file::<Attachment>(seg.file(), &mnt, name, writable, data)
 }
 
 /// `do_shmat`: attaches segment `shmid` of `ns` to the caller's address space.
 pub(crate) fn shmat(ns: &Arc<Namespace>, shmid: i32, shmaddr: u64, shmflg: i32) -> Result<u64> {
     use super::{SHM_EXEC, SHM_RDONLY, SHM_REMAP, SHM_RND, S_IRUGO, S_IWUGO, S_IXUGO};
-    let shmlba = bindings::RUST_SHMEM_SHMLBA as u64;
     let mut addr = shmaddr;
-    let mut flags = bindings::RUST_SHMEM_MAP_SHARED;
+    let mut fixed = Fixed::No;
     if shmid < 0 {
         return Err(EINVAL);
     }
     if addr != 0 {
-        if addr & (shmlba - 1) != 0 {
+        if addr & (SHMLBA - 1) != 0 {
             if shmflg & SHM_RND == 0 {
                 return Err(EINVAL);
             }
-            addr &= !(shmlba - 1);
+            addr &= !(SHMLBA - 1);
             if addr == 0 && shmflg & SHM_REMAP != 0 {
                 return Err(EINVAL);
             }
         }
         // Without SHM_REMAP nothing may be mapped there (`find_vma_intersection` under the
         // mmap lock in the kernel; `MAP_FIXED_NOREPLACE` checks the same atomically).
-        flags |= if shmflg & SHM_REMAP != 0 {
-            bindings::RUST_SHMEM_MAP_FIXED
+        fixed = if shmflg & SHM_REMAP != 0 {
+            Fixed::Replace
         } else {
-            bindings::RUST_SHMEM_MAP_FIXED_NOREPLACE
+            Fixed::NoReplace
         };
     } else if shmflg & SHM_REMAP != 0 {
         return Err(EINVAL);
     }
-    let (mut prot, mut acc_mode, f_flags) = if shmflg & SHM_RDONLY != 0 {
-        (bindings::RUST_SHMEM_PROT_READ, S_IRUGO, bindings::O_RDONLY)
-    } else {
-        (
-            bindings::RUST_SHMEM_PROT_READ | bindings::RUST_SHMEM_PROT_WRITE,
-            S_IRUGO | S_IWUGO,
-            bindings::O_RDWR,
-        )
-    };
-    if shmflg & SHM_EXEC != 0 {
-        prot |= bindings::RUST_SHMEM_PROT_EXEC;
+    let writable = shmflg & SHM_RDONLY == 0;
+    let exec = shmflg & SHM_EXEC != 0;
+    let mut acc_mode = if writable { S_IRUGO | S_IWUGO } else { S_IRUGO };
+    if exec {
         acc_mode |= S_IXUGO;
     }
     let (seg, size) = ns.attach_begin(shmid, acc_mode)?;
@@ -212,17 +106,13 @@ pub(crate) fn shmat(ns: &Arc<Namespace>, shmid: i32, shmaddr: u64, shmflg: i32) 
             return Err(EINVAL);
         }
         let size = usize::try_from(size).map_err(|_| ENOMEM)?;
-        let file = attach_file(&seg, f_flags)?;
-        // SAFETY: A live file of ours; `vm_mmap` takes the mmap lock of the caller's mm.
-        let mapped =
-            unsafe { bindings::vm_mmap(file.as_raw(), addr as c_ulong, size, prot, flags, 0) };
-        drop(file);
-        if mapped as isize >= -(bindings::MAX_ERRNO as isize) && (mapped as isize) < 0 {
-            let err = Error::from_errno(mapped as isize as c_int);
-            // `MAP_FIXED_NOREPLACE` says EEXIST where the kernel's check says EINVAL.
-            return Err(if err == EEXIST { EINVAL } else { err });
-        }
-        Ok(mapped as u64)
+        let file = attach_file(&seg, writable)?;
+        let prot = Prot {
+            write: writable,
+            exec,
+        };
+        // `MAP_FIXED_NOREPLACE` says EEXIST where the kernel's check says EINVAL.
+        vm_mmap(&file, addr, size, prot, fixed).map_err(|e| if e == EEXIST { EINVAL } else { e })
     })();
     ns.attach_done(&seg);
     result
@@ -231,58 +121,21 @@ pub(crate) fn shmat(ns: &Arc<Namespace>, shmid: i32, shmaddr: u64, shmflg: i32) 
 /// `ksys_shmdt`: detaches the segment attached at `shmaddr`, with the fragments that
 /// `mprotect`/`munmap` made of it.
 pub(crate) fn shmdt(shmaddr: u64) -> Result {
-    let page_mask = bindings::PAGE_SIZE as u64 - 1;
+    let page_mask = PAGE_SIZE as u64 - 1;
     if shmaddr & page_mask != 0 {
         return Err(EINVAL);
     }
-    let addr = c_ulong::try_from(shmaddr).map_err(|_| EINVAL)?;
-    let Some((start, end, file, size)) = find(addr, addr, ptr::null_mut(), 0)? else {
+    let Some(first) = find_mapping::<Attachment>(shmaddr, shmaddr, None, 0)? else {
         return Err(EINVAL);
     };
-    unmap(start, end);
+    vm_munmap(first.start, first.end);
     // Fragments lie no further than the segment's size above `addr`.
-    let limit = (size as u64).saturating_add(page_mask) & !page_mask;
+    let limit = (first.size as u64).saturating_add(page_mask) & !page_mask;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let mut from = end;
-    while let Some((start, end, _, _)) = find(addr, from, file, limit)? {
-        unmap(start, end);
-        from = end;
+    let mut from = first.end;
+    while let Some(next) = find_mapping::<Attachment>(shmaddr, from, Some(first.file), limit)? {
+        vm_munmap(next.start, next.end);
+        from = next.end;
     }
     Ok(())
-}
-
-/// The next VMA of ours from `from` on, as `ksys_shmdt` looks for them.
-fn find(
-    addr: c_ulong,
-    from: c_ulong,
-    file: *mut bindings::file,
-    limit: i64,
-) -> Result<Option<(c_ulong, c_ulong, *mut bindings::file, i64)>> {
-    let (mut start, mut end, mut vm_file, mut size) = (0, 0, ptr::null_mut(), 0);
-    // SAFETY: The helper walks the caller's VMAs under the mmap lock and writes the four
-    // out-parameters, which are valid places; `file` is only compared.
-    let found = unsafe {
-        bindings::rust_shmem_find_shm_vma(
-            addr,
-            from,
-            VM_OPS.get(),
-            file,
-            limit,
-            &mut start,
-            &mut end,
-            &mut vm_file,
-            &mut size,
-        )
-    };
-    match found {
-        0 => Ok(None),
-        1 => Ok(Some((start, end, vm_file, size))),
-        e => Err(Error::from_errno(e)),
-    }
-}
-
-/// Unmaps `start..end` of the caller's address space.
-fn unmap(start: c_ulong, end: c_ulong) {
-    // SAFETY: Unmapping a range of the caller's own mm; errors are ignored as in the kernel.
-    let _ = unsafe { bindings::vm_munmap(start, end - start) };
 }

@@ -22,12 +22,16 @@ pub(crate) mod device;
 pub(crate) mod ids;
 
 use crate::bindings;
-use crate::vfs::{
-    file::FileRef,
+use crate::fs::RustShmem;
+use crate::kabi::{
     ipc::{cred, IpcNs, ModuleRef, PidRef},
+    uapi::{SysvDs, SysvInfo},
+    vma::VmaFlags,
 };
+use crate::vfs::file::FileOf;
 use ids::{IdTable, Slot};
 use kernel::{
+    module::this_module,
     new_mutex,
     prelude::*,
     sync::{Arc, Mutex},
@@ -109,7 +113,7 @@ fn now() -> i64 {
 /// What does not change in a segment's life: shared by its table entry and its attachments.
 pub(crate) struct Segment {
     /// The rust_shmem file holding the memory.
-    file: FileRef,
+    file: FileOf<RustShmem>,
     /// The namespace whose table holds the segment.
     ns: Arc<Namespace>,
     /// The segment's id.
@@ -122,7 +126,7 @@ pub(crate) struct Segment {
 
 impl Segment {
     /// The file holding the memory.
-    pub(crate) fn file(&self) -> &FileRef {
+    pub(crate) fn file(&self) -> &FileOf<RustShmem> {
         &self.file
     }
 
@@ -163,10 +167,8 @@ impl Shm {
 
     /// Pages in the page cache (`inode->i_mapping->nrpages`).
     fn rss_pages(&self) -> u64 {
-        let file = self.seg.file.as_raw();
-        // SAFETY: The file is live; its mapping lives as long as its inode. A racy read, as
-        // `shm_add_rss_swap`'s `READ_ONCE`.
-        unsafe { (*(*file).f_mapping).nrpages as u64 }
+        // A racy read, as `shm_add_rss_swap`'s `READ_ONCE`.
+        self.seg.file.inode().nr_pages()
     }
 
     /// `shm_may_destroy`.
@@ -196,8 +198,8 @@ impl Shm {
     }
 
     /// `IPC_STAT`'s view, in the caller's namespaces.
-    fn stat(&self, seq: u32) -> device::Ds {
-        device::Ds {
+    fn stat(&self, seq: u32) -> SysvDs {
+        SysvDs {
             key: self.key,
             uid: cred::uid_to_user(self.uid),
             gid: cred::gid_to_user(self.gid),
@@ -467,19 +469,18 @@ impl Namespace {
         }
         let mut name = [0u8; 16];
         let name = format_name(&mut name, key)?;
-        let mut flags: bindings::vma_flags_t = pin_init::zeroed();
-        if flg & SHM_NORESERVE != 0 {
-            flags.__vma_flags[0] |= 1 << bindings::VMA_NORESERVE_BIT;
-        }
-        let module = ModuleRef::get()?;
+        let flags = VmaFlags::noreserve_if(flg & SHM_NORESERVE != 0);
+        let module = ModuleRef::get(this_module::<crate::LocalModule>())?;
+        // The id is taken first, to number the inode with it ("shmid gets reported as inode# in
+        // /proc/pid/maps"), but a full table is reported after the file's own errors, in the
+        // kernel's order (`shmem_kernel_file_setup` before `ipc_addid`).
+        let res = table.ids.reserve(limits::shmmni());
+        let ino = res.as_ref().map_or(0, |res| res.id() as u64);
         // A size past `loff_t` is refused by the setup (EINVAL), as in the kernel.
-        let file =
-            crate::setup::kernel_file_setup(name, i64::try_from(size).unwrap_or(-1), &flags)?;
-        let res = table.ids.reserve(limits::shmmni())?;
+        let size_arg = i64::try_from(size).unwrap_or(-1);
+        let file = crate::setup::segment_file_setup(name, size_arg, flags, ino)?;
+        let res = res?;
         let id = res.id();
-        // "shmid gets reported as inode# in /proc/pid/maps".
-        // SAFETY: The file and its inode are live; nobody else knows the inode yet.
-        unsafe { (*(*file.as_raw()).f_inode).i_ino = id as u64 };
         let seg = Arc::new(
             Segment {
                 file,
@@ -566,8 +567,8 @@ impl Namespace {
         &self,
         shmid: i32,
         cmd: i32,
-        ds: &mut device::Ds,
-        info: &mut device::Info,
+        ds: &mut SysvDs,
+        info: &mut SysvInfo,
     ) -> Result<i32> {
         if cmd < 0 || shmid < 0 {
             return Err(EINVAL);
@@ -575,28 +576,28 @@ impl Namespace {
         match cmd {
             IPC_INFO => {
                 let mni = limits::shmmni() as u64;
-                *info = device::Info {
+                *info = SysvInfo {
                     shmmax: limits::shmmax(),
                     shmmin: SHMMIN,
                     shmmni: mni,
                     shmseg: mni,
                     shmall: limits::shmall(),
-                    ..Default::default()
+                    ..pin_init::zeroed()
                 };
                 Ok(self.table.lock().ids.max_idx().max(0))
             }
             SHM_INFO => {
                 let table = self.table.lock();
-                *info = device::Info {
+                *info = SysvInfo {
                     used_ids: table.ids.in_use() as u64,
                     shm_tot: table.tot,
                     shm_rss: table.ids.iter().map(|(_, shm)| shm.rss_pages()).sum(),
-                    ..Default::default()
+                    ..pin_init::zeroed()
                 };
                 Ok(table.ids.max_idx().max(0))
             }
             IPC_STAT | SHM_STAT | SHM_STAT_ANY => {
-                *ds = Default::default();
+                *ds = pin_init::zeroed();
                 let mut table = self.table.lock();
                 let slot = if cmd == IPC_STAT {
                     table.ids.get_mut(shmid)?

@@ -5,6 +5,7 @@
 //! cache, and a read path that reads holes as zeros without filling them.
 
 use crate::bindings;
+use crate::kabi::vma::VmOps;
 use core::marker::PhantomData;
 use kernel::{iov::IovIterDest, prelude::*};
 
@@ -38,7 +39,7 @@ pub(crate) trait PageCacheOps: FileSystem {
     fn large_folios_enabled(inode: &Inode<Self>) -> bool;
 
     /// The operations of mappings of regular files ([`PageCacheVtable::VM_OPS`] made static).
-    const VM_OPS: &'static bindings::vm_operations_struct;
+    const VM_OPS: &'static VmOps<Self>;
 }
 
 /// What a caller of [`PageCacheVtable::get_folio`] does with the folio, which decides what the
@@ -115,10 +116,14 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
     /// [`Self::get_folio`], so that they get large folios and their pages are charged. No
     /// `page_mkwrite`, as in tmpfs: nothing needs write notification (there is no writeback),
     /// and the write fault that adds a page updates the file times itself.
-    pub(crate) const VM_OPS: bindings::vm_operations_struct = bindings::vm_operations_struct {
-        fault: Some(Self::fault),
-        map_pages: Some(bindings::filemap_map_pages),
-        ..pin_init::zeroed()
+    // SAFETY: `fault` is made for mappings of `T`'s files; `filemap_map_pages` serves any
+    // page-cache mapping.
+    pub(crate) const VM_OPS: VmOps<T> = unsafe {
+        VmOps::new(bindings::vm_operations_struct {
+            fault: Some(Self::fault),
+            map_pages: Some(bindings::filemap_map_pages),
+            ..pin_init::zeroed()
+        })
     };
 
     /// # Safety
@@ -368,7 +373,7 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
         // SAFETY: The descriptor is ours to fill and its file is live.
         unsafe {
             bindings::rust_shmem_file_accessed((*desc).file);
-            (*desc).vm_ops = T::VM_OPS;
+            (*desc).vm_ops = T::VM_OPS.as_raw();
         }
         0
     }

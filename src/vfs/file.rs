@@ -3,13 +3,14 @@
 //! Files made by the filesystem itself: unlinked "pseudo" files handed to other kernel code.
 
 use crate::bindings;
-use core::{mem::ManuallyDrop, ptr::NonNull};
+use core::{marker::PhantomData, mem::ManuallyDrop, ptr::NonNull};
 use kernel::{
     error::{from_err_ptr, to_result},
     prelude::*,
 };
 
 use super::{mount::Mount, FileSystem, Inode, NewInode};
+use crate::kabi::vma::VmaFlags;
 
 /// An owned reference to a `struct file`, dropped with `fput`.
 ///
@@ -86,10 +87,55 @@ impl FileRef {
     }
 }
 
+/// A file of the kernel's own shmem (`shmem_file_setup`): `size` bytes, charged against the
+/// overcommit limit unless `flags` has `VM_NORESERVE`. Errors: `EINVAL` (size), `ENOMEM`,
+/// `ENOSPC` (tmpfs's own errors).
+pub(crate) fn shmem_file_setup(name: &CStr, size: i64, flags: VmaFlags) -> Result<FileRef> {
+    // SAFETY: The name is a valid string; the call returns a new file or an `ERR_PTR`.
+    unsafe {
+        FileRef::from_result(bindings::shmem_file_setup(
+            name.as_char_ptr(),
+            size,
+            flags.as_raw(),
+        ))
+    }
+}
+
 impl Drop for FileRef {
     fn drop(&mut self) {
         // SAFETY: We own one reference by the type invariant.
         unsafe { bindings::fput(self.0.as_ptr()) };
+    }
+}
+
+/// A file of filesystem `F`, with a reference.
+///
+/// # Invariants
+///
+/// `file` is a file whose inode is an `Inode<F>`.
+pub(crate) struct FileOf<F> {
+    file: FileRef,
+    _f: PhantomData<fn(F)>,
+}
+
+impl<F> FileOf<F> {
+    /// The file's inode.
+    pub(crate) fn inode(&self) -> &Inode<F>
+    where
+        F: FileSystem,
+    {
+        // SAFETY: The file is live and pins its inode, an `Inode<F>` (type invariant).
+        unsafe { Inode::from_raw((*self.file.as_raw()).f_inode) }
+    }
+
+    /// The file, without its type.
+    pub(crate) fn file(&self) -> &FileRef {
+        &self.file
+    }
+
+    /// Forgets the type.
+    pub(crate) fn into_file(self) -> FileRef {
+        self.file
     }
 }
 
@@ -130,7 +176,7 @@ impl<T: FileSystem> NewInode<T> {
         mnt: &Mount,
         name: &CStr,
         fops: &'static bindings::file_operations,
-    ) -> Result<FileRef> {
+    ) -> Result<FileOf<T>> {
         // The file's dentry is made on `mnt`'s superblock, which must be the inode's.
         // SAFETY: The mount is live by its type invariant, and so is its superblock.
         if unsafe { (*mnt.as_raw()).mnt_sb } != self.as_inode().super_block().as_raw() {
@@ -155,8 +201,12 @@ impl<T: FileSystem> NewInode<T> {
         })
         .and_then(|file| NonNull::new(file).ok_or(ENOMEM));
         match file {
-            // INVARIANT: `alloc_file_pseudo` returned a new file with one reference.
-            Ok(file) => Ok(FileRef(file)),
+            // INVARIANT: `alloc_file_pseudo` returned a new file with one reference, on our
+            // inode of `T`.
+            Ok(file) => Ok(FileOf {
+                file: FileRef(file),
+                _f: PhantomData,
+            }),
             Err(e) => {
                 // Failure leaves our inode reference with us: release it and the module.
                 drop(ManuallyDrop::into_inner(inode));

@@ -164,6 +164,13 @@ impl<T: FileSystem> Inode<T> {
         unsafe { super::inode_cache::info::<T>(self.as_raw()) }
     }
 
+    /// Pages in the page cache (`i_mapping->nrpages`), read without a lock like `READ_ONCE`.
+    pub(crate) fn nr_pages(&self) -> u64 {
+        // SAFETY: The inode is valid, and so is its mapping while it lives; a racy read of one
+        // word, as the kernel's `READ_ONCE` does.
+        unsafe { core::ptr::read_volatile(&raw const (*(*self.as_raw()).i_mapping).nrpages) as u64 }
+    }
+
     /// The size in bytes (`i_size_read`).
     pub(crate) fn size(&self) -> i64 {
         // SAFETY: The inode is valid; a 64-bit `i_size` is read atomically.
@@ -394,9 +401,16 @@ impl<T: FileSystem> NewInode<T> {
         Ok(())
     }
 
-    /// Makes the inode an unlinked file of `size` bytes with extra `S_*` flags, as handed out by
-    /// the setup API.
-    pub(crate) fn init_unlinked(&mut self, size: i64, flags: u32) {
+    /// Numbers the inode `ino` instead of the number it was created with.
+    pub(crate) fn set_ino(&mut self, ino: u64) {
+        // SAFETY: The inode is valid and exclusively ours.
+        unsafe { (*self.raw()).i_ino = ino };
+    }
+
+    /// Makes the inode an unlinked file of `size` bytes, as handed out by the setup API;
+    /// `private` for `S_PRIVATE` (no LSM checks: `shmem_kernel_file_setup`).
+    pub(crate) fn init_unlinked(&mut self, size: i64, private: bool) {
+        let flags = if private { bindings::S_PRIVATE } else { 0 };
         // SAFETY: The inode is valid and exclusively ours.
         unsafe {
             (*self.raw()).i_flags |= flags;

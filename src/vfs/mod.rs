@@ -18,10 +18,9 @@ pub(crate) mod fs_context;
 pub(crate) mod fs_type;
 pub(crate) mod inode;
 pub(crate) mod inode_cache;
-pub(crate) mod ipc;
-pub(crate) mod misc;
 pub(crate) mod mount;
 pub(crate) mod params;
+pub(crate) mod private_file;
 pub(crate) mod splice;
 pub(crate) mod super_block;
 pub(crate) mod xattr;
@@ -31,33 +30,6 @@ pub(crate) use fs_context::FsContext;
 pub(crate) use fs_type::{FileSystem, FsRegistration};
 pub(crate) use inode::{Inode, Kgid, Kuid, NewInode};
 pub(crate) use super_block::SuperBlock;
-
-/// A C operation table in a `static`, for when its address is its identity (the kernel compares
-/// `vm_ops` pointers). Tables with raw pointer fields (`vm_operations_struct::uffd_ops`) are not
-/// `Sync` by themselves; `const` tables whose identity does not matter need no wrapper.
-///
-/// # Invariants
-///
-/// The table is never written: nothing hands out `&mut` to it, and C only reads it.
-#[repr(transparent)]
-pub(crate) struct StaticOps<T>(T);
-
-// SAFETY: The table is immutable (type invariant); shared references to it may go to any thread,
-// as the kernel's readers of the C table do.
-unsafe impl<T> Sync for StaticOps<T> {}
-
-impl<T> StaticOps<T> {
-    /// Wraps `table`.
-    pub(crate) const fn new(table: T) -> Self {
-        // INVARIANT: Only shared references are ever given out.
-        Self(table)
-    }
-
-    /// The table.
-    pub(crate) const fn get(&self) -> &T {
-        &self.0
-    }
-}
 
 /// Gives the CPU away if a reschedule is due, in long loops of process-context work.
 ///

@@ -1,12 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The internal mount of a filesystem type (`kern_mount`), like `shm_mnt`.
+//! Mounts: borrowed and counted references, the internal mount of a filesystem type
+//! (`kern_mount`, like `shm_mnt`), and its publication for exported functions.
 
 use crate::bindings;
-use core::{ops::Deref, ptr::NonNull};
+use core::{
+    marker::PhantomData,
+    ops::Deref,
+    ptr::{self, NonNull},
+};
 use kernel::{
     error::from_err_ptr,
     prelude::*,
+    sync::{
+        atomic::{Acquire, Atomic, Release},
+        rcu,
+    },
     time::{delay::fsleep, Delta},
     types::Opaque,
 };
@@ -159,5 +168,127 @@ impl Drop for KernMount {
         unsafe { bindings::__module_get(self.owner()) };
         // SAFETY: `mnt` is live by the type invariant and released exactly once, here.
         unsafe { bindings::kern_unmount(self.mnt.as_ptr()) };
+    }
+}
+
+/// A reference on a mount (`mntget`/`mntput`).
+///
+/// # Invariants
+///
+/// `0` points to a live mount on which this object owns one reference.
+pub(crate) struct MountRef(NonNull<bindings::vfsmount>);
+
+// SAFETY: Mount references may be taken and dropped on any thread.
+unsafe impl Send for MountRef {}
+// SAFETY: `&MountRef` only reads the mount, which the VFS synchronises.
+unsafe impl Sync for MountRef {}
+
+impl Deref for MountRef {
+    type Target = Mount;
+
+    fn deref(&self) -> &Mount {
+        // SAFETY: The mount is live while we hold our reference.
+        unsafe { Mount::from_raw(self.0.as_ptr()) }
+    }
+}
+
+impl Drop for MountRef {
+    fn drop(&mut self) {
+        // SAFETY: Gives back the reference owned by the type invariant.
+        unsafe { bindings::mntput(self.0.as_ptr()) };
+    }
+}
+
+/// A filesystem type of `T` and its internal mount, published for code that has no other way
+/// to reach them: functions exported to other modules and called by the kernel's hooks.
+///
+/// # Invariants
+///
+/// While [`Published::publish`]'s guard lives, `fs` points to `T`'s registered type and `mnt`
+/// to a live internal mount of it; both are null otherwise. Readers load them inside an RCU
+/// read-side section, and the guard waits for a grace period after withdrawing them, so a
+/// pointer loaded inside a section stays valid until it ends.
+pub(crate) struct Published<T: FileSystem> {
+    fs: Atomic<*mut bindings::file_system_type>,
+    mnt: Atomic<*mut bindings::vfsmount>,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: The pointers are only read atomically, and what they point to is synchronised by the
+// VFS (see the type invariant for their lifetime).
+unsafe impl<T: FileSystem> Sync for Published<T> {}
+
+impl<T: FileSystem> Published<T> {
+    /// Nothing published.
+    pub(crate) const fn new() -> Self {
+        // INVARIANT: Both null.
+        Self {
+            fs: Atomic::new(ptr::null_mut()),
+            mnt: Atomic::new(ptr::null_mut()),
+            _t: PhantomData,
+        }
+    }
+
+    /// Publishes `fs` and `mnt`, a mount of it, until the guard is dropped.
+    ///
+    /// # Safety
+    ///
+    /// `fs` must stay registered and `mnt` mounted until the returned guard is dropped, and only
+    /// one guard may exist at a time.
+    pub(crate) unsafe fn publish(
+        &'static self,
+        fs: &FsRegistration<T>,
+        mnt: &Mount,
+    ) -> PublishGuard<T> {
+        // INVARIANT: The caller keeps both alive for the guard's life.
+        self.fs.store(fs.as_raw(), Release);
+        self.mnt.store(mnt.as_raw(), Release);
+        PublishGuard(self)
+    }
+
+    /// A reference on the internal mount; `ENODEV` when nothing is published (the module is
+    /// coming up or going away).
+    pub(crate) fn mount(&self) -> Result<MountRef> {
+        let _rcu = rcu::read_lock();
+        let mnt = NonNull::new(self.mnt.load(Acquire)).ok_or(ENODEV)?;
+        // SAFETY: Loaded inside the RCU section, the mount is live (type invariant); the
+        // reference taken keeps it so after the section.
+        unsafe { bindings::mntget(mnt.as_ptr()) };
+        // INVARIANT: The reference was taken above.
+        Ok(MountRef(mnt))
+    }
+
+    /// `mnt`'s superblock, if `mnt` is a mount of `T`'s type.
+    pub(crate) fn super_block<'a>(&self, mnt: &'a Mount) -> Option<&'a SuperBlock<T>> {
+        let _rcu = rcu::read_lock();
+        let fs = self.fs.load(Acquire);
+        // SAFETY: `fs` is null or `T`'s registered type, live during the RCU section (type
+        // invariant).
+        unsafe { mnt.super_block::<T>(fs) }
+    }
+
+    /// `shmem_mapping()` for `T`: whether `mapping` is the page cache of an inode of `T`.
+    ///
+    /// # Safety
+    ///
+    /// `mapping` must be null or point to a live `address_space` whose host inode (if any) is
+    /// live.
+    pub(crate) unsafe fn owns_mapping(&self, mapping: *const bindings::address_space) -> bool {
+        let _rcu = rcu::read_lock();
+        let fs = self.fs.load(Acquire);
+        // SAFETY: The caller's promise is the callee's contract; only compared with `fs`.
+        !fs.is_null() && unsafe { super::aops::mapping_of_type(mapping, fs) }
+    }
+}
+
+/// Withdraws what [`Published::publish`] published when dropped.
+pub(crate) struct PublishGuard<T: FileSystem + 'static>(&'static Published<T>);
+
+impl<T: FileSystem> Drop for PublishGuard<T> {
+    fn drop(&mut self) {
+        self.0.mnt.store(ptr::null_mut(), Release);
+        self.0.fs.store(ptr::null_mut(), Release);
+        // Readers that loaded the pointers are done after a grace period.
+        rcu::synchronize_rcu();
     }
 }

@@ -5,7 +5,7 @@
 
 use crate::bindings;
 use core::ptr::NonNull;
-use kernel::{module::this_module, prelude::*};
+use kernel::prelude::*;
 
 /// A reference on an IPC namespace (`get_ipc_ns`/`put_ipc_ns`).
 ///
@@ -110,21 +110,21 @@ impl Drop for PidRef {
     }
 }
 
-/// A reference on this module, which keeps it loaded.
+/// A reference on a module, which keeps it loaded.
 ///
 /// # Invariants
 ///
-/// The object owns one reference on this module, taken with `try_module_get`.
-pub(crate) struct ModuleRef(());
+/// The object owns one reference on `0`, taken with `try_module_get`.
+pub(crate) struct ModuleRef(&'static ThisModule);
 
 impl ModuleRef {
-    /// Takes a reference; fails while the module is going away.
-    pub(crate) fn get() -> Result<Self> {
-        let module = this_module::<crate::RustShmemModule>().as_ptr();
-        // SAFETY: Our own code runs, so the module structure is live.
-        if unsafe { bindings::try_module_get(module) } {
+    /// Takes a reference on `module`; `ENOENT` while it is going away.
+    pub(crate) fn get(module: &'static ThisModule) -> Result<Self> {
+        // SAFETY: A `ThisModule` with a `'static` lifetime describes a module that is loaded
+        // while its code can be reached, which it is: it handed us the reference.
+        if unsafe { bindings::try_module_get(module.as_ptr()) } {
             // INVARIANT: The reference was taken.
-            Ok(Self(()))
+            Ok(Self(module))
         } else {
             Err(ENOENT)
         }
@@ -133,9 +133,8 @@ impl ModuleRef {
 
 impl Drop for ModuleRef {
     fn drop(&mut self) {
-        let module = this_module::<crate::RustShmemModule>().as_ptr();
         // SAFETY: Gives back the reference owned by the type invariant.
-        unsafe { bindings::module_put(module) };
+        unsafe { bindings::module_put(self.0.as_ptr()) };
     }
 }
 
