@@ -13,8 +13,7 @@ use crate::vfs::{
     mount::{Mount, MountRef, Published},
     Inode,
 };
-use core::{mem::ManuallyDrop, ptr, ptr::NonNull};
-use kernel::{prelude::*, sync::atomic::Acquire};
+use kernel::prelude::*;
 
 /// The filesystem type and its internal mount, published while the module is live.
 pub(crate) static PUBLISHED: Published<RustShmem> = Published::new();
@@ -38,22 +37,15 @@ fn commit_charge(size: i64, flags: VmaFlags) -> Result<Option<FileRef>> {
 
 /// Moves the commit charge of `inode`, if it has one, to a new size (`shmem_reacct_size`).
 pub(crate) fn recharge(inode: &Inode<RustShmem>, size: i64) -> Result {
-    let charge = inode.info().commit_charge.load(Acquire);
-    let Some(charge) = NonNull::new(charge) else {
-        return Ok(());
-    };
-    // SAFETY: The charge stays with the inode until `uncharge` at eviction; we only borrow it.
-    let charge = ManuallyDrop::new(unsafe { FileRef::from_raw(charge) });
-    charge.set_internal_size(size)
+    let charge = &inode.info().commit_charge;
+    charge
+        .with(|charge| charge.set_internal_size(size))
+        .unwrap_or(Ok(()))
 }
 
 /// Gives back the commit charge of an inode that is being evicted.
 pub(crate) fn uncharge(inode: &Inode<RustShmem>) {
-    let charge = inode.info().commit_charge.xchg(ptr::null_mut(), Acquire);
-    if let Some(charge) = NonNull::new(charge) {
-        // SAFETY: Stored by `file_setup` with `into_raw`, taken back exactly once here.
-        drop(unsafe { FileRef::from_raw(charge) });
-    }
+    drop(inode.info().commit_charge.take());
 }
 
 /// `__shmem_file_setup`: an unlinked regular file of `size` bytes on `mnt`, `private` for an
@@ -76,7 +68,7 @@ fn setup_on(
     let mut inode = new_inode(sb, Idmap::none(), None, mode, 0)?;
     if let Some(charge) = charge {
         // Given back by `uncharge` when the inode is evicted.
-        *inode.info_mut().project().commit_charge.get_mut() = charge.into_raw();
+        inode.info_mut().project().commit_charge.set(charge);
     }
     if let Some(ino) = ino {
         inode.set_ino(ino);

@@ -5,7 +5,9 @@
 use super::{dir, file, flags, xattr::Xattrs, RustShmem};
 use crate::bindings;
 use crate::vfs::xattr::XattrVtable;
-use crate::vfs::{acl, fs_type::getattr, inode::Idmap, Inode, NewInode, SuperBlock};
+use crate::vfs::{
+    acl, file::FileSlot, fs_type::getattr, inode::Idmap, Inode, NewInode, SuperBlock,
+};
 use kernel::{
     new_spinlock,
     prelude::*,
@@ -25,8 +27,8 @@ pub(crate) struct InodeInfo {
     /// The target of a short symlink, which `i_link` points into.
     pub(crate) short_link: Option<KVec<u8>>,
     /// For files of the setup API: the file that carries their commit charge (see
-    /// `setup::commit_charge`), null otherwise.
-    pub(crate) commit_charge: Atomic<*mut bindings::file>,
+    /// `setup::commit_charge`), empty otherwise.
+    pub(crate) commit_charge: FileSlot,
     /// Creation time, for `statx` (`shmem_inode_info::i_crtime`).
     pub(crate) crtime: (i64, u32),
     /// Extended attributes.
@@ -42,7 +44,7 @@ impl InodeInfo {
         try_pin_init!(Self {
             alloced <- new_spinlock!(0, "rust_shmem_inode_alloced"),
             short_link: None,
-            commit_charge: Atomic::new(core::ptr::null_mut()),
+            commit_charge: FileSlot::empty(),
             crtime: (0, 0),
             xattrs <- Xattrs::new(),
             fsflags: Atomic::new(0),

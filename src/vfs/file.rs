@@ -7,6 +7,7 @@ use core::{marker::PhantomData, mem::ManuallyDrop, ptr::NonNull};
 use kernel::{
     error::{from_err_ptr, to_result},
     prelude::*,
+    sync::atomic::{Atomic, Full},
 };
 
 use super::{mount::Mount, FileSystem, Inode, NewInode};
@@ -98,6 +99,57 @@ pub(crate) fn shmem_file_setup(name: &CStr, size: i64, flags: VmaFlags) -> Resul
             size,
             flags.as_raw(),
         ))
+    }
+}
+
+/// A place that may own one file reference, shared between threads: filled while its owner is
+/// built, borrowed and emptied after.
+///
+/// # Invariants
+///
+/// `0` is null or a file on which the slot owns one reference.
+pub(crate) struct FileSlot(Atomic<*mut bindings::file>);
+
+impl FileSlot {
+    /// An empty slot.
+    pub(crate) const fn empty() -> Self {
+        // INVARIANT: Null.
+        Self(Atomic::new(core::ptr::null_mut()))
+    }
+
+    /// Puts `file` in the slot, dropping what it held.
+    pub(crate) fn set(&mut self, file: FileRef) {
+        // INVARIANT: The slot owns the reference given.
+        drop(self.replace(file.into_raw()));
+    }
+
+    /// Takes the file out, leaving the slot empty.
+    pub(crate) fn take(&self) -> Option<FileRef> {
+        self.replace(core::ptr::null_mut())
+    }
+
+    /// Stores `raw` (null, or a reference given to the slot) and returns what was there.
+    fn replace(&self, raw: *mut bindings::file) -> Option<FileRef> {
+        let old = NonNull::new(self.0.xchg(raw, Full))?;
+        // SAFETY: The slot owned that reference (type invariant), and gave it up above.
+        Some(unsafe { FileRef::from_raw(old) })
+    }
+
+    /// Calls `f` with the file, if the slot has one. The file is out of the slot meanwhile: a
+    /// concurrent [`FileSlot::take`] finds it empty.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&FileRef) -> R) -> Option<R> {
+        let file = self.take()?;
+        let result = f(&file);
+        // Only `set`, which needs `&mut self`, could have filled the slot meanwhile.
+        // INVARIANT: The slot owns the reference given back.
+        drop(self.replace(file.into_raw()));
+        Some(result)
+    }
+}
+
+impl Drop for FileSlot {
+    fn drop(&mut self) {
+        drop(self.take());
     }
 }
 
