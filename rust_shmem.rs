@@ -25,11 +25,7 @@ mod zero;
 use fs::RustShmem;
 use kabi::misc::{MiscRegistration, ModeRegistration};
 use kernel::prelude::*;
-use vfs::{
-    inode_cache::InodeCacheGuard,
-    mount::{KernMount, PublishGuard},
-    FsRegistration,
-};
+use vfs::FsRegistration;
 
 module! {
     type: RustShmemModule,
@@ -47,26 +43,15 @@ struct RustShmemModule {
     _sysv: sysv::Sysv,
     #[pin]
     zero_device: MiscRegistration<zero::Zero>,
-    _published: PublishGuard<RustShmem>,
-    internal_mount: KernMount,
+    /// The filesystem, its inode cache and internal mount, published for the setup API.
     #[pin]
-    fs_type: FsRegistration<RustShmem>,
-    _inode_cache: InodeCacheGuard<RustShmem>,
+    fs: FsRegistration<RustShmem>,
 }
 
 impl kernel::InPlaceModule for RustShmemModule {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
-        try_pin_init!(&this in Self {
-            _inode_cache: fs::INODE_CACHE.create()?,
-            fs_type <- FsRegistration::register(module),
-            // SAFETY: `fs_type` is initialised above and pinned in `this`; it is dropped only
-            // after `internal_mount`.
-            internal_mount: KernMount::new(unsafe { &(*this.as_ptr()).fs_type })?,
-            // SAFETY: Both are initialised above, pinned in `this` and dropped after
-            // `_published`, the only guard of `PUBLISHED`.
-            _published: unsafe {
-                setup::PUBLISHED.publish(&(*this.as_ptr()).fs_type, &(*this.as_ptr()).internal_mount)
-            },
+        try_pin_init!(Self {
+            fs <- FsRegistration::register(module, &setup::PUBLISHED),
             zero_device <- zero::register(),
             // SAFETY: Module init runs once, and nothing locks the registry before the device
             // below is registered.

@@ -12,7 +12,7 @@ mod space;
 mod super_block;
 mod xattr;
 
-use crate::vfs::{inode_cache::InodeCache, params::ParamTable, FileSystem};
+use crate::vfs::{params::ParamTable, FileSystem};
 use kernel::prelude::*;
 
 pub(crate) use super_block::SbInfo;
@@ -23,9 +23,6 @@ pub(crate) const RUST_SHMEM_MAGIC: u32 = 0x5253_4d48;
 /// The rust_shmem filesystem type.
 pub(crate) struct RustShmem;
 
-/// Inodes of every rust_shmem superblock.
-pub(crate) static INODE_CACHE: InodeCache<RustShmem> = InodeCache::new(c"rust_shmem_inode_cache");
-
 impl FileSystem for RustShmem {
     const NAME: &'static CStr = c"rust_shmem";
     const MAGIC: u32 = RUST_SHMEM_MAGIC;
@@ -33,6 +30,7 @@ impl FileSystem for RustShmem {
     const PARAMS: ParamTable = options::PARAMS;
     const POSIX_ACL: bool = true;
     const COMMA_DIGIT_CONTINUES: bool = true;
+    const INODE_CACHE_NAME: &'static CStr = c"rust_shmem_inode_cache";
     const XATTR_HANDLERS: *const *const kernel::bindings::xattr_handler =
         crate::vfs::xattr::XattrVtable::<Self>::HANDLERS.as_ptr();
 
@@ -42,10 +40,6 @@ impl FileSystem for RustShmem {
 
     fn new_inode_info() -> impl PinInit<inode::InodeInfo, Error> {
         inode::InodeInfo::new()
-    }
-
-    fn inode_cache() -> &'static InodeCache<Self> {
-        &INODE_CACHE
     }
 
     fn parse_param(

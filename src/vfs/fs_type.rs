@@ -15,6 +15,7 @@ use kernel::{
 
 use super::{
     inode_cache::InodeCache,
+    mount::{KernMount, PublishGuard, Published},
     params::{Param, ParamTable},
     FsContext, Inode, NewInode, SuperBlock,
 };
@@ -57,8 +58,8 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     /// Initialises the per-inode data of a new inode, in place.
     fn new_inode_info() -> impl PinInit<Self::InodeInfo, Error>;
 
-    /// The slab cache of the filesystem's inodes.
-    fn inode_cache() -> &'static InodeCache<Self>;
+    /// The name of the slab cache of the filesystem's inodes, as `/proc/slabinfo` shows it.
+    const INODE_CACHE_NAME: &'static CStr;
 
     /// Takes one parameter that matched [`FileSystem::PARAMS`] into `opts`.
     fn parse_param(fc: &FsContext, opts: &mut Self::Options, param: &Param<'_>) -> Result;
@@ -88,27 +89,82 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     fn show_options(sb: &SuperBlock<Self>, m: &SeqFile);
 }
 
-/// A registered filesystem type.
+/// A filesystem of `T`, live: its inode cache, its registered type and its internal mount (the
+/// `shm_mnt` of `mm/shmem.c`), published in a [`Published`] for the functions that have no
+/// other way to reach them. Dropping it undoes all of it, in reverse.
+///
+/// # Invariants
+///
+/// `fs_type` is registered only inside an `FsRegistration<T>`: every superblock of its type
+/// finds this object from its `s_type` ([`FsRegistration::from_type`]), which outlives them all
+/// (a superblock pins the module; the internal mount is dropped before the type).
+#[pin_data]
+pub(crate) struct FsRegistration<T: FileSystem> {
+    // Fields drop in declaration order: withdrawn, unmounted, unregistered, cache destroyed.
+    _published: PublishGuard<T>,
+    mount: KernMount,
+    #[pin]
+    fs_type: FsType<T>,
+    cache: InodeCache<T>,
+}
+
+impl<T: FileSystem> FsRegistration<T> {
+    /// Creates the inode cache, registers the type of `T` owned by `module`, mounts it
+    /// internally and publishes both in `published`. Errors: those of the slab allocator,
+    /// `register_filesystem` and `kern_mount`; `EBUSY` if `published` already holds a type.
+    pub(crate) fn register(
+        module: &'static ThisModule,
+        published: &'static Published<T>,
+    ) -> impl PinInit<Self, Error> {
+        try_pin_init!(&this in Self {
+            cache: InodeCache::create(T::INODE_CACHE_NAME)?,
+            fs_type <- FsType::register(module),
+            // SAFETY: `fs_type` is registered above and pinned in `this`; it is dropped (and
+            // unregistered) only after `mount`.
+            mount: unsafe { KernMount::new((*this.as_ptr()).fs_type.as_raw()) }?,
+            // SAFETY: Both are initialised above, pinned in `this` and dropped after
+            // `_published`.
+            _published: unsafe {
+                published.publish((*this.as_ptr()).fs_type.as_raw(), &(*this.as_ptr()).mount)
+            }?,
+        })
+    }
+
+    /// The registration whose type is `fs_type`.
+    ///
+    /// # Safety
+    ///
+    /// `fs_type` must be the `s_type` of a live superblock of `T`'s type, and the reference
+    /// must not outlive that superblock.
+    unsafe fn from_type<'a>(fs_type: *mut bindings::file_system_type) -> &'a Self {
+        let offset = core::mem::offset_of!(Self, fs_type) + core::mem::offset_of!(FsType<T>, inner);
+        // SAFETY: By the type invariant the type lies in an `FsRegistration<T>` that outlives
+        // the superblock; `Opaque` is `repr(transparent)`.
+        unsafe { &*fs_type.byte_sub(offset).cast::<Self>() }
+    }
+}
+
+/// A registered filesystem type, inside an [`FsRegistration`].
 ///
 /// # Invariants
 ///
 /// `inner` holds a `file_system_type` for `T` that is registered with `register_filesystem`
 /// for the whole life of this object, and unregistered exactly once, in `drop`.
 #[pin_data(PinnedDrop)]
-pub(crate) struct FsRegistration<T: FileSystem> {
+struct FsType<T: FileSystem> {
     #[pin]
     inner: Opaque<bindings::file_system_type>,
     _t: PhantomData<T>,
 }
 
 // SAFETY: Registration and unregistration may happen on any thread.
-unsafe impl<T: FileSystem> Send for FsRegistration<T> {}
+unsafe impl<T: FileSystem> Send for FsType<T> {}
 // SAFETY: `&self` only exposes the raw pointer, which the VFS synchronises itself.
-unsafe impl<T: FileSystem> Sync for FsRegistration<T> {}
+unsafe impl<T: FileSystem> Sync for FsType<T> {}
 
-impl<T: FileSystem> FsRegistration<T> {
+impl<T: FileSystem> FsType<T> {
     /// Registers the filesystem type of `T`, owned by `module`.
-    pub(crate) fn register(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+    fn register(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             inner <- Opaque::try_ffi_init(move |slot: *mut bindings::file_system_type| {
                 let mut fs_type: bindings::file_system_type = pin_init::zeroed();
@@ -130,7 +186,7 @@ impl<T: FileSystem> FsRegistration<T> {
     }
 
     /// Returns the raw `file_system_type`.
-    pub(crate) fn as_raw(&self) -> *mut bindings::file_system_type {
+    fn as_raw(&self) -> *mut bindings::file_system_type {
         self.inner.get()
     }
 
@@ -333,8 +389,9 @@ impl<T: FileSystem> FsRegistration<T> {
     ///
     /// `super_operations::alloc_inode`: `sb` is a live superblock of ours.
     unsafe extern "C" fn alloc_inode(sb: *mut bindings::super_block) -> *mut bindings::inode {
-        // SAFETY: The VFS asks on behalf of a live superblock of ours.
-        unsafe { T::inode_cache().alloc(sb) }
+        // SAFETY: The VFS asks on behalf of a live superblock of ours, whose type is in the
+        // registration that owns the cache.
+        unsafe { FsRegistration::<T>::from_type((*sb).s_type).cache.alloc(sb) }
     }
 
     /// # Safety
@@ -342,7 +399,7 @@ impl<T: FileSystem> FsRegistration<T> {
     /// `super_operations::free_inode`: `inode` was evicted and is freed once.
     unsafe extern "C" fn free_inode(inode: *mut bindings::inode) {
         // SAFETY: The VFS frees each evicted inode of ours exactly once.
-        unsafe { T::inode_cache().free(inode) };
+        unsafe { InodeCache::<T>::free(inode) };
     }
 
     /// # Safety
@@ -445,7 +502,7 @@ fn full(fc: *mut bindings::fs_context) -> *mut bindings::full::fs_context {
 }
 
 #[pinned_drop]
-impl<T: FileSystem> PinnedDrop for FsRegistration<T> {
+impl<T: FileSystem> PinnedDrop for FsType<T> {
     fn drop(self: Pin<&mut Self>) {
         // SAFETY: The type is registered by the type invariant; unregistering fails only for a
         // type that is not registered, which cannot happen here.

@@ -5,15 +5,11 @@
 //! holds objects at module exit is reported by the slab allocator.
 
 use crate::bindings;
-use core::{marker::PhantomData, ptr};
-use kernel::{
-    prelude::*,
-    sync::{
-        atomic::{Acquire, Atomic, Relaxed, Release},
-        rcu,
-    },
-    types::Opaque,
+use core::{
+    marker::PhantomData,
+    ptr::{self, NonNull},
 };
+use kernel::{prelude::*, sync::rcu, types::Opaque};
 
 use super::FileSystem;
 
@@ -84,31 +80,23 @@ pub(crate) unsafe fn info_mut<'a, T: FileSystem>(
     unsafe { &mut *(*cached_of::<T>(inode)).info.get() }
 }
 
-/// A slab cache of inodes of `T`, created at module init and destroyed at module exit.
+/// A slab cache of inodes of `T`, owned by the filesystem's registration.
 ///
 /// # Invariants
 ///
-/// `cache` is null or a cache created by [`InodeCache::create`] for `CachedInode<T>` that has
-/// not been destroyed yet.
+/// `cache` is a cache created by [`InodeCache::create`] for `CachedInode<T>`, destroyed in
+/// `drop`.
 pub(crate) struct InodeCache<T: FileSystem> {
-    name: &'static CStr,
-    cache: Atomic<*mut bindings::kmem_cache>,
+    cache: NonNull<bindings::kmem_cache>,
     _t: PhantomData<T>,
 }
 
-// SAFETY: The only state is an atomic pointer to a kmem_cache, which may be used from any thread.
+// SAFETY: A kmem_cache may be used and destroyed from any thread.
+unsafe impl<T: FileSystem> Send for InodeCache<T> {}
+// SAFETY: As above; `&self` only allocates.
 unsafe impl<T: FileSystem> Sync for InodeCache<T> {}
 
 impl<T: FileSystem> InodeCache<T> {
-    /// A cache named `name` (as `/proc/slabinfo` shows it), not created yet.
-    pub(crate) const fn new(name: &'static CStr) -> Self {
-        Self {
-            name,
-            cache: Atomic::new(ptr::null_mut()),
-            _t: PhantomData,
-        }
-    }
-
     /// # Safety
     ///
     /// The slab constructor: `obj` is a new object of this cache.
@@ -118,26 +106,25 @@ impl<T: FileSystem> InodeCache<T> {
         unsafe { bindings::inode_init_once(inode_of(cached)) };
     }
 
-    /// Creates the cache; the returned guard destroys it when dropped.
-    pub(crate) fn create(&'static self) -> Result<InodeCacheGuard<T>> {
+    /// Creates a cache named `name` (as `/proc/slabinfo` shows it). Errors: `ENOMEM`.
+    pub(crate) fn create(name: &'static CStr) -> Result<Self> {
         let mut args: bindings::kmem_cache_args = pin_init::zeroed();
         args.ctor = Some(Self::init_once);
         let size = u32::try_from(core::mem::size_of::<CachedInode<T>>()).map_err(|_| EINVAL)?;
         // SAFETY: `name` is a static string; `args` is valid for the call.
         let cache = unsafe {
             bindings::__kmem_cache_create_args(
-                self.name.as_char_ptr(),
+                name.as_char_ptr(),
                 size,
                 &mut args,
                 bindings::RUST_SHMEM_SLAB_ACCOUNT,
             )
         };
-        if cache.is_null() {
-            return Err(ENOMEM);
-        }
         // INVARIANT: The cache was just created for `CachedInode<T>`.
-        self.cache.store(cache, Release);
-        Ok(InodeCacheGuard(self))
+        Ok(Self {
+            cache: NonNull::new(cache).ok_or(ENOMEM)?,
+            _t: PhantomData,
+        })
     }
 
     /// Allocates an inode for `sb` (`alloc_inode_sb`), with default per-inode data.
@@ -148,9 +135,8 @@ impl<T: FileSystem> InodeCache<T> {
     ///
     /// `sb` must point to a live superblock of `T`.
     pub(crate) unsafe fn alloc(&self, sb: *mut bindings::super_block) -> *mut bindings::inode {
-        let cache = self.cache.load(Acquire);
-        // SAFETY: `cache` is live while any superblock of `T` exists (the guard outlives the
-        // filesystem registration), and `sb` is one per the contract.
+        let cache = self.cache.as_ptr();
+        // SAFETY: `cache` is live (type invariant) and `sb` is live per the contract.
         let cached = unsafe {
             bindings::kmem_cache_alloc_lru_noprof(
                 cache,
@@ -189,32 +175,31 @@ impl<T: FileSystem> InodeCache<T> {
 
     /// Drops the per-inode data and frees the memory (`super_operations::free_inode`, called
     /// after an RCU grace period, so data that RCU path walks read, like a symlink target kept
-    /// in the per-inode data, is freed only once no walker can see it).
+    /// in the per-inode data, is freed only once no walker can see it). The superblock may be
+    /// gone by then, so the object goes back through `kfree`, which finds its cache itself.
     ///
     /// # Safety
     ///
-    /// `inode` must come from [`InodeCache::alloc`], be unreachable, and not be freed yet.
-    pub(crate) unsafe fn free(&self, inode: *mut bindings::inode) {
-        // SAFETY: Per the contract, `inode` is embedded in an object of our cache whose `info`
-        // is live and no longer used by anyone.
+    /// `inode` must come from [`InodeCache::alloc`] of `T`, be unreachable, and not be freed
+    /// yet.
+    pub(crate) unsafe fn free(inode: *mut bindings::inode) {
+        // SAFETY: Per the contract, `inode` is embedded in an object of a `T` cache whose
+        // `info` is live and no longer used by anyone; `kfree` takes `kmem_cache_alloc`'s
+        // objects.
         unsafe {
             let cached = cached_of::<T>(inode);
             ptr::drop_in_place((*cached).info.get());
-            bindings::kmem_cache_free(self.cache.load(Relaxed), cached.cast());
+            bindings::kfree(cached.cast());
         }
     }
 }
 
-/// Destroys an [`InodeCache`] when dropped, after every RCU-delayed free has run.
-pub(crate) struct InodeCacheGuard<T: FileSystem + 'static>(&'static InodeCache<T>);
-
-impl<T: FileSystem> Drop for InodeCacheGuard<T> {
+impl<T: FileSystem> Drop for InodeCache<T> {
     fn drop(&mut self) {
         // `free_inode` runs after a grace period: wait for the last ones before the cache goes.
         rcu::rcu_barrier();
-        let cache = self.0.cache.xchg(ptr::null_mut(), Relaxed);
-        // SAFETY: `cache` was created by `create`, is no longer published, and holds no objects
-        // once every superblock is gone (the slab allocator reports any leak).
-        unsafe { bindings::kmem_cache_destroy(cache) };
+        // SAFETY: The cache is live (type invariant) and holds no objects once every
+        // superblock is gone (the slab allocator reports any leak).
+        unsafe { bindings::kmem_cache_destroy(self.cache.as_ptr()) };
     }
 }

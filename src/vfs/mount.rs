@@ -13,14 +13,14 @@ use kernel::{
     error::from_err_ptr,
     prelude::*,
     sync::{
-        atomic::{Acquire, Atomic, Release},
+        atomic::{Acquire, Atomic, Full, Release},
         rcu,
     },
     time::{delay::fsleep, Delta},
     types::Opaque,
 };
 
-use super::{FileSystem, FsRegistration, SuperBlock};
+use super::{FileSystem, SuperBlock};
 
 /// A mount (`struct vfsmount`) someone lent us.
 ///
@@ -56,7 +56,7 @@ impl Mount {
     ///
     /// # Safety
     ///
-    /// `fs` must be null or the `file_system_type` of an [`FsRegistration<T>`] that is live for
+    /// `fs` must be null or the `file_system_type` of a `super::FsRegistration<T>` that is live for
     /// the duration of the call: that is what makes a superblock of type `fs` one of `T`.
     pub(crate) unsafe fn super_block<T: FileSystem>(
         &self,
@@ -102,9 +102,14 @@ unsafe impl Sync for KernMount {}
 
 impl KernMount {
     /// Mounts `fs` internally.
-    pub(crate) fn new<T: FileSystem>(fs: &FsRegistration<T>) -> Result<Self> {
-        // SAFETY: `fs` is a registered filesystem type.
-        let mnt = from_err_ptr(unsafe { bindings::kern_mount(fs.as_raw()) })?;
+    ///
+    /// # Safety
+    ///
+    /// `fs` must be a registered filesystem type that stays registered until the mount is
+    /// dropped.
+    pub(crate) unsafe fn new(fs: *mut bindings::file_system_type) -> Result<Self> {
+        // SAFETY: `fs` is a registered filesystem type per the contract.
+        let mnt = from_err_ptr(unsafe { bindings::kern_mount(fs) })?;
         let this = Self {
             mnt: NonNull::new(mnt).ok_or(ENOMEM)?,
         };
@@ -229,21 +234,25 @@ impl<T: FileSystem> Published<T> {
         }
     }
 
-    /// Publishes `fs` and `mnt`, a mount of it, until the guard is dropped.
+    /// Publishes `fs` and `mnt`, a mount of it, until the guard is dropped. Errors: `EBUSY` if
+    /// something is published already.
     ///
     /// # Safety
     ///
-    /// `fs` must stay registered and `mnt` mounted until the returned guard is dropped, and only
-    /// one guard may exist at a time.
-    pub(crate) unsafe fn publish(
+    /// `fs` must be `T`'s type, registered, and `mnt` a mount of it; both must stay so until the
+    /// returned guard is dropped.
+    pub(super) unsafe fn publish(
         &'static self,
-        fs: &FsRegistration<T>,
+        fs: *mut bindings::file_system_type,
         mnt: &Mount,
-    ) -> PublishGuard<T> {
-        // INVARIANT: The caller keeps both alive for the guard's life.
-        self.fs.store(fs.as_raw(), Release);
+    ) -> Result<PublishGuard<T>> {
+        if self.fs.cmpxchg(ptr::null_mut(), fs, Full).is_err() {
+            return Err(EBUSY);
+        }
+        // INVARIANT: The caller keeps both alive for the guard's life; readers see `mnt` null
+        // until it is stored.
         self.mnt.store(mnt.as_raw(), Release);
-        PublishGuard(self)
+        Ok(PublishGuard(self))
     }
 
     /// A reference on the internal mount; `ENODEV` when nothing is published (the module is
