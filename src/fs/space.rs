@@ -3,6 +3,9 @@
 //! Space accounting of the page cache against `size=` (tmpfs's `shmem_inode_acct_blocks` and
 //! `shmem_recalc_inode`): a page is charged when it enters an inode's cache and given back once
 //! it has left, which the inode notices by comparing what it charged with what the cache holds.
+//!
+//! Lock order: `i_rwsem` → `mmap_lock` → folio lock → the inode's `alloced` spinlock; the
+//! superblock's `limits` spinlock is taken after `alloced` is released, never inside it.
 
 use super::huge::HugePolicy;
 use super::RustShmem;

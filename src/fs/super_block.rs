@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Per-superblock state: the options a mount was made with and its limits (`shmem_sb_info`).
+//!
+//! Lock order: `limits` is a leaf: taken last (after a folio lock, the `xattrs` mutex or
+//! `i_rwsem`), and nothing is taken or slept on under it.
 
 use super::huge::HugePolicy;
 use super::options::{MountOptions, DEFAULT_MODE};

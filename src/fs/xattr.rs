@@ -3,6 +3,9 @@
 //! Extended attributes of rust_shmem inodes, with tmpfs's rules: each attribute takes room from
 //! the mount's inode budget (`nr_inodes`), and `trusted.` names are listed only to the
 //! administrator.
+//!
+//! Lock order: `i_rwsem` (the VFS holds it for `setxattr`) → the inode's `xattrs` mutex → the
+//! superblock's `limits` spinlock (`take_ispace`).
 
 use super::RustShmem;
 use crate::bindings;

@@ -8,6 +8,9 @@
 //! `shm_lpid` through `fork` (VMA copies), VMA splits, `munmap` and `exit`, like `shm_open` and
 //! `shm_close`. The file holds the segment and a reference on its IPC namespace, as the kernel's
 //! does.
+//!
+//! Lock order: `vm_mmap` takes `mmap_lock` → the namespace's `table` (the new VMA's `mmap`);
+//! attaching holds no lock of ours around `vm_mmap`.
 
 use super::{Namespace, Segment};
 use crate::fs::RustShmem;

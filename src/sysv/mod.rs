@@ -16,6 +16,10 @@
 //! runs at every operation on the device and, while namespaces other than the initial one are
 //! known, every half second from a delayed work (`src/helpers.c`), so a dead namespace's
 //! segments go within about a second; until then they, and the namespace, stay allocated.
+//!
+//! Lock order: `mmap_lock` (VMA `open`/`close`) → a namespace's `table` mutex; `REGISTRY` is
+//! never held with a `table` (namespaces are taken out of it, then their tables locked). No file
+//! is released under either: segments leave the table first (`drain`) and are dropped after.
 
 pub(crate) mod attach;
 pub(crate) mod device;

@@ -3,6 +3,9 @@
 //! The page cache of a memory-only filesystem: libfs's `ram_aops` (new pages are zeroed, written
 //! pages stay dirty, nothing is written back), with a charge taken for every page that enters the
 //! cache, and a read path that reads holes as zeros without filling them.
+//!
+//! Lock order (`mm/filemap.c`'s): `i_rwsem` → `mmap_lock` (a write's copy faulting in user
+//! pages) → folio lock → the filesystem's charge locks ([`PageCacheOps::charge`]).
 
 use crate::bindings;
 use crate::kabi::vma::VmOps;

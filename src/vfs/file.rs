@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Files made by the filesystem itself: unlinked "pseudo" files handed to other kernel code.
+//!
+//! Lock order: our `i_rwsem` → the `i_rwsem` of a commit-charge file of the kernel's shmem
+//! ([`FileRef::set_internal_size`] under `setattr`): different lock classes, always this way.
 
 use crate::bindings;
 use core::{marker::PhantomData, mem::ManuallyDrop, ptr::NonNull};
