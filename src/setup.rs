@@ -74,8 +74,7 @@ fn setup_on(
         inode.set_ino(ino);
     }
     inode.init_unlinked(size, private);
-    // SAFETY: `FILE_OPS` is made for rust_shmem's regular files.
-    unsafe { inode.into_pseudo_file(mnt, name, &file::FILE_OPS) }
+    inode.into_regular_file(mnt, name)
 }
 
 /// A reference on the internal mount, while the module is live; `ENODEV` otherwise.

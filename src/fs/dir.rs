@@ -12,12 +12,10 @@
 use super::{inode::new_inode, super_block::BOGO_INODE_SIZE, RustShmem};
 use crate::bindings;
 use crate::vfs::{
-    dir_ops::{rename_exchange, rename_timestamp, simple_link, simple_unlink, DirOps, DirVtable},
-    fs_type::getattr,
+    dir_ops::{rename_exchange, rename_timestamp, simple_link, simple_unlink, DirOps},
     inode::Idmap,
     Dentry, Inode, NewInode,
 };
-use crate::vfs::{fileattr::FileAttrVtable, xattr::XattrVtable};
 use kernel::prelude::*;
 
 /// What each entry adds to its directory's size, as in tmpfs.
@@ -25,27 +23,6 @@ pub(crate) const BOGO_DIRENT_SIZE: i64 = 20;
 
 /// Symlink targets up to this length (with the NUL) live in the inode, longer ones in a page.
 const SHORT_SYMLINK_LEN: usize = 128;
-
-/// Inode operations of rust_shmem directories.
-pub(crate) const DIR_INODE_OPS: bindings::inode_operations = bindings::inode_operations {
-    fileattr_get: Some(FileAttrVtable::<RustShmem>::fileattr_get),
-    fileattr_set: Some(FileAttrVtable::<RustShmem>::fileattr_set),
-    ..DirVtable::<RustShmem>::OPS
-};
-
-/// Inode operations of symlinks whose target is kept in the inode.
-const SHORT_SYMLINK_OPS: bindings::inode_operations = bindings::inode_operations {
-    get_link: Some(bindings::simple_get_link),
-    getattr: Some(getattr::<RustShmem>),
-    listxattr: Some(XattrVtable::<RustShmem>::listxattr),
-    ..pin_init::zeroed()
-};
-
-/// File operations of directories: libfs's cursor-based readdir over the dcache.
-pub(crate) fn dir_file_ops() -> &'static bindings::file_operations {
-    // SAFETY: `simple_dir_operations` is an immutable exported static of the kernel.
-    unsafe { &bindings::simple_dir_operations }
-}
 
 impl RustShmem {
     /// Links a new inode into `dir` at `dentry`: size, times, dcache.
@@ -102,16 +79,7 @@ impl DirOps for RustShmem {
         inode.init_security(dir, dentry)?;
         inode.set_size(len as i64 - 1);
         if len <= SHORT_SYMLINK_LEN {
-            let mut copy = KVec::with_capacity(len, GFP_KERNEL)?;
-            copy.extend_from_slice(target.to_bytes_with_nul(), GFP_KERNEL)?;
-            let copy = inode.info_mut().project().short_link.insert(copy).as_ptr();
-            // SAFETY: `copy` holds the target and its NUL. It lives in the per-inode data,
-            // which is freed with the inode after an RCU grace period, and never changes.
-            // `SHORT_SYMLINK_OPS` is made for rust_shmem's inodes.
-            unsafe {
-                let copy = CStr::from_char_ptr(copy);
-                inode.set_cached_link(&SHORT_SYMLINK_OPS, copy)?;
-            }
+            inode.make_short_symlink(target)?;
         } else {
             inode.init_page_symlink(target)?;
         }

@@ -2,12 +2,9 @@
 
 //! Making inodes: every kind of file gets its operations here.
 
-use super::{dir, file, flags, xattr::Xattrs, RustShmem};
+use super::{dir, flags, xattr::Xattrs, RustShmem};
 use crate::bindings;
-use crate::vfs::xattr::XattrVtable;
-use crate::vfs::{
-    acl, file::FileSlot, fs_type::getattr, inode::Idmap, Inode, NewInode, SuperBlock,
-};
+use crate::vfs::{file::FileSlot, inode::Idmap, Inode, NewInode, SuperBlock};
 use kernel::{
     new_spinlock,
     prelude::*,
@@ -24,8 +21,6 @@ pub(crate) struct InodeInfo {
     /// lock (`shmem_inode_info::lock`), with which `i_blocks` changes too.
     #[pin]
     pub(crate) alloced: SpinLock<u64>,
-    /// The target of a short symlink, which `i_link` points into.
-    pub(crate) short_link: Option<KVec<u8>>,
     /// For files of the setup API: the file that carries their commit charge (see
     /// `setup::commit_charge`), empty otherwise.
     pub(crate) commit_charge: FileSlot,
@@ -43,7 +38,6 @@ impl InodeInfo {
     pub(crate) fn new() -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             alloced <- new_spinlock!(0, "rust_shmem_inode_alloced"),
-            short_link: None,
             commit_charge: FileSlot::empty(),
             crtime: (0, 0),
             xattrs <- Xattrs::new(),
@@ -51,15 +45,6 @@ impl InodeInfo {
         })
     }
 }
-
-/// Inode operations of device nodes, fifos and sockets.
-const SPECIAL_INODE_OPS: bindings::inode_operations = bindings::inode_operations {
-    getattr: Some(getattr::<RustShmem>),
-    listxattr: Some(XattrVtable::<RustShmem>::listxattr),
-    setattr: Some(acl::setattr::<RustShmem>),
-    set_acl: Some(acl::set_acl::<RustShmem>),
-    ..pin_init::zeroed()
-};
 
 /// Allocates and initialises an inode of type and permissions `mode` (`shmem_get_inode`).
 ///
@@ -76,8 +61,7 @@ pub(crate) fn new_inode(
     // From here on, eviction of `inode` gives the reservation back.
     inode.init_owner(idmap, dir, mode);
     inode.init_no_acl();
-    // SAFETY: `AOPS` is `PageCacheVtable<RustShmem>`'s, made for rust_shmem's inodes.
-    unsafe { inode.set_resident_mapping(&file::AOPS) };
+    inode.init_mapping();
     inode.init_times();
     *inode.info_mut().project().crtime = inode.ctime();
     if let Some(dir) = dir {
@@ -88,24 +72,15 @@ pub(crate) fn new_inode(
         }
     }
     match u32::from(mode) & bindings::S_IFMT {
-        bindings::S_IFREG => {
-            // SAFETY: Both tables are made for rust_shmem's regular files.
-            unsafe { inode.set_ops(&file::FILE_INODE_OPS, &file::FILE_OPS) };
-        }
+        bindings::S_IFREG => inode.make_regular(),
         bindings::S_IFDIR => {
-            // SAFETY: `DIR_INODE_OPS` is made for rust_shmem's directories; libfs's
-            // `simple_dir_operations` assume nothing about the filesystem.
-            unsafe { inode.init_dir(&dir::DIR_INODE_OPS, dir::dir_file_ops()) };
+            inode.make_dir();
             // `.` and `..`, as tmpfs counts them.
             inode.set_size(2 * dir::BOGO_DIRENT_SIZE);
         }
         // The caller stores the target.
         bindings::S_IFLNK => {}
-        _ => {
-            inode.init_special(mode, dev);
-            // SAFETY: `SPECIAL_INODE_OPS` is made for rust_shmem's inodes.
-            unsafe { inode.set_inode_ops(&SPECIAL_INODE_OPS) };
-        }
+        _ => inode.make_special(mode, dev),
     }
     Ok(inode)
 }

@@ -194,27 +194,6 @@ impl<F> FileOf<F> {
     }
 }
 
-/// Returns the inode of a file of filesystem `T`.
-///
-/// # Safety
-///
-/// `file` must be a live file whose inode belongs to `T`, and the reference must not outlive it.
-pub(crate) unsafe fn file_inode<'a, T: FileSystem>(file: *mut bindings::file) -> &'a Inode<T> {
-    // SAFETY: A live file pins its inode; the caller vouches for the filesystem.
-    unsafe { Inode::from_raw((*file).f_inode) }
-}
-
-/// Updates a file's times and drops privileges after a change to its contents
-/// (`file_modified`).
-///
-/// # Safety
-///
-/// `file` must be a live file whose inode's lock the caller holds.
-pub(crate) unsafe fn file_modified(file: *mut bindings::file) -> Result {
-    // SAFETY: Per the contract.
-    to_result(unsafe { bindings::file_modified(file) })
-}
-
 impl<T: FileSystem> NewInode<T> {
     /// Opens the inode read-write as an unlinked file named `name` on `mnt`
     /// (`alloc_file_pseudo`), with operations `fops`.
@@ -226,7 +205,7 @@ impl<T: FileSystem> NewInode<T> {
     ///
     /// The callbacks of `fops` must expect files whose inode is of `T` (they may find its
     /// per-inode data with `container_of`), or assume nothing about the inode's filesystem.
-    pub(crate) unsafe fn into_pseudo_file(
+    pub(super) unsafe fn into_pseudo_file(
         self,
         mnt: &Mount,
         name: &CStr,

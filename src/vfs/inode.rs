@@ -268,6 +268,11 @@ impl<T: FileSystem> Inode<T> {
 pub(crate) struct InodeGuard<'a, T: FileSystem>(&'a Inode<T>);
 
 impl<T: FileSystem> InodeGuard<'_, T> {
+    /// The locked inode.
+    pub(crate) fn inode(&self) -> &Inode<T> {
+        self.0
+    }
+
     /// Drops the bytes `start..=end` from the page cache, unmapping them from every process
     /// first: a hole, which reads back as zeros (`truncate_pagecache_range`).
     pub(crate) fn punch_hole(&self, start: i64, end: i64) {
@@ -375,26 +380,32 @@ impl<T: FileSystem> NewInode<T> {
         ManuallyDrop::new(self).raw()
     }
 
-    /// Makes the inode a symlink whose target is kept in memory (`inode_set_cached_link`),
-    /// served by `simple_get_link`.
+    /// Makes the inode a symlink to a copy of `target` kept with the inode
+    /// (`inode_set_cached_link`), served by `simple_get_link`. Errors: `ENOMEM`, `ENAMETOOLONG`.
     ///
     /// # Safety
     ///
-    /// `target` must stay valid and unchanged until the inode is freed (after an RCU grace
-    /// period), for instance by living in the per-inode data. The callbacks of `iops` must
-    /// expect inodes of `T`, or assume nothing about the inode's filesystem.
-    pub(crate) unsafe fn set_cached_link(
+    /// The callbacks of `iops` must expect inodes of `T`, or assume nothing about the inode's
+    /// filesystem.
+    pub(super) unsafe fn set_owned_link(
         &mut self,
         iops: &'static bindings::inode_operations,
         target: &CStr,
     ) -> Result {
         let len = c_int::try_from(target.to_bytes().len()).map_err(|_| ENAMETOOLONG)?;
-        // SAFETY: The inode is valid and exclusively ours; the caller keeps `target` alive and
+        let mut copy = KVec::with_capacity(target.to_bytes_with_nul().len(), GFP_KERNEL)?;
+        copy.extend_from_slice(target.to_bytes_with_nul(), GFP_KERNEL)?;
+        // SAFETY: The inode came from `T`'s cache and nobody else can reach it yet.
+        let slot = unsafe { &mut *super::inode_cache::link_slot::<T>(self.raw()) };
+        let link = slot.insert(copy).as_mut_ptr();
+        // SAFETY: The inode is valid and exclusively ours; the target (with its NUL) lives in
+        // the inode's cache object until the inode is freed after an RCU grace period, and is
+        // never written again (only this method writes the slot, on a new inode); the caller
         // vouches for `iops`.
         unsafe {
             let inode = self.raw();
             (*inode).i_op = iops;
-            (*inode).__bindgen_anon_5.i_link = target.as_char_ptr().cast_mut();
+            (*inode).__bindgen_anon_5.i_link = link.cast();
             (*inode).__bindgen_anon_4.i_linklen = len;
             (*inode).i_opflags |= bindings::IOP_CACHED_LINK as u16;
         }
@@ -433,7 +444,7 @@ impl<T: FileSystem> NewInode<T> {
     ///
     /// The callbacks of `aops` must expect mappings whose host is an inode of `T` (they may find
     /// its per-inode data with `container_of`), or assume nothing about the host's filesystem.
-    pub(crate) unsafe fn set_resident_mapping(
+    pub(super) unsafe fn set_resident_mapping(
         &mut self,
         aops: &'static bindings::address_space_operations,
     ) {
@@ -458,7 +469,7 @@ impl<T: FileSystem> NewInode<T> {
     /// The callbacks of `iops` must expect inodes of `T`, and those of `fops` files whose inode
     /// is of `T` (they may find its per-inode data with `container_of`), or assume nothing about
     /// the inode's filesystem.
-    pub(crate) unsafe fn set_ops(
+    pub(super) unsafe fn set_ops(
         &mut self,
         iops: &'static bindings::inode_operations,
         fops: &'static bindings::file_operations,
@@ -468,21 +479,6 @@ impl<T: FileSystem> NewInode<T> {
             (*self.raw()).i_op = iops;
             (*self.raw()).__bindgen_anon_3.i_fop = fops;
         }
-    }
-
-    /// Makes the inode a directory's: it starts with two links (its entry and its `.`).
-    ///
-    /// # Safety
-    ///
-    /// As for [`NewInode::set_ops`].
-    pub(crate) unsafe fn init_dir(
-        &mut self,
-        iops: &'static bindings::inode_operations,
-        fops: &'static bindings::file_operations,
-    ) {
-        // SAFETY: The caller's contract is `set_ops`'s.
-        unsafe { self.set_ops(iops, fops) };
-        self.as_inode().inc_nlink();
     }
 
     /// Makes the inode a symlink whose target lives in the page cache.
@@ -507,13 +503,13 @@ impl<T: FileSystem> NewInode<T> {
     ///
     /// The callbacks of `iops` must expect inodes of `T` (they may find its per-inode data with
     /// `container_of`), or assume nothing about the inode's filesystem.
-    pub(crate) unsafe fn set_inode_ops(&mut self, iops: &'static bindings::inode_operations) {
+    pub(super) unsafe fn set_inode_ops(&mut self, iops: &'static bindings::inode_operations) {
         // SAFETY: The inode is valid and exclusively ours; the caller vouches for the table.
         unsafe { (*self.raw()).i_op = iops };
     }
 
     /// Makes the inode a device node, fifo or socket (`init_special_inode`).
-    pub(crate) fn init_special(&mut self, mode: u16, dev: u32) {
+    pub(super) fn init_special(&mut self, mode: u16, dev: u32) {
         // SAFETY: The inode is valid and exclusively ours.
         unsafe { bindings::init_special_inode(self.raw(), mode, dev) };
     }

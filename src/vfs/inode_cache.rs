@@ -24,9 +24,13 @@ use super::FileSystem;
 /// under the segment's IPC lock (our pages are never swapped, so `swapped` stays 0). Nothing of
 /// ours reads the shell; it costs `size_of::<shmem_inode_info>() - size_of::<inode>()` bytes per
 /// inode, as it does for tmpfs.
+///
+/// `link` holds the target of a symlink kept with its inode (`i_link` points into it), freed
+/// with the inode after the grace period that RCU path walks need.
 #[repr(C)]
 struct CachedInode<T: FileSystem> {
     info: Opaque<T::InodeInfo>,
+    link: Opaque<Option<KVec<u8>>>,
     shmem: Opaque<bindings::shmem_inode_info>,
 }
 
@@ -66,6 +70,18 @@ pub(crate) unsafe fn info<'a, T: FileSystem>(inode: *mut bindings::inode) -> &'a
     // SAFETY: The caller guarantees `inode` is embedded in a `CachedInode<T>` whose `info` was
     // initialised by `alloc` and is dropped only in `free`.
     unsafe { &*(*cached_of::<T>(inode)).info.get() }
+}
+
+/// The place of the symlink target kept with `inode`.
+///
+/// # Safety
+///
+/// As for [`info`]; the place may be written only while nobody else can reach the inode.
+pub(crate) unsafe fn link_slot<T: FileSystem>(
+    inode: *mut bindings::inode,
+) -> *mut Option<KVec<u8>> {
+    // SAFETY: The caller guarantees `inode` is embedded in a live `CachedInode<T>`.
+    unsafe { (*cached_of::<T>(inode)).link.get() }
 }
 
 /// Returns the per-inode data of an inode nobody else can reach yet.
@@ -157,6 +173,8 @@ impl<T: FileSystem> InodeCache<T> {
             unsafe { bindings::kmem_cache_free(cache, cached.cast()) };
             return ptr::null_mut();
         }
+        // SAFETY: `link` is uninitialised storage of the fresh object.
+        unsafe { (*cached).link.get().write(None) };
         // The tmpfs shell before the inode starts as a new tmpfs inode's: no flags, nothing
         // swapped (the slab object may carry a previous inode's bytes; the inode itself is
         // initialised by `inode_init_once` and `inode_init_always`).
@@ -189,6 +207,7 @@ impl<T: FileSystem> InodeCache<T> {
         unsafe {
             let cached = cached_of::<T>(inode);
             ptr::drop_in_place((*cached).info.get());
+            ptr::drop_in_place((*cached).link.get());
             bindings::kfree(cached.cast());
         }
     }

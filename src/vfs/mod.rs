@@ -18,6 +18,7 @@ pub(crate) mod fs_context;
 pub(crate) mod fs_type;
 pub(crate) mod inode;
 pub(crate) mod inode_cache;
+pub(crate) mod inode_kinds;
 pub(crate) mod mount;
 pub(crate) mod params;
 pub(crate) mod private_file;
