@@ -4,9 +4,9 @@
 //! (`shmem_file_setup` and friends) and shared anonymous mappings backed by them
 //! (`shmem_zero_setup`), exported to other modules by `src/helpers.c`.
 
-use crate::bindings;
 use crate::fs::{file, inode::new_inode, RustShmem};
 use crate::kabi::vma::{NewVma, VmaDesc, VmaFlags};
+use crate::vfs::consts;
 use crate::vfs::{
     file::{shmem_file_setup, FileOf, FileRef},
     inode::Idmap,
@@ -59,12 +59,12 @@ fn setup_on(
     private: bool,
     ino: Option<u64>,
 ) -> Result<FileOf<RustShmem>> {
-    if !(0..=bindings::RUST_SHMEM_MAX_LFS_FILESIZE).contains(&size) || mnt.is_idmapped() {
+    if !(0..=consts::MAX_LFS_FILESIZE).contains(&size) || mnt.is_idmapped() {
         return Err(EINVAL);
     }
     let sb = PUBLISHED.super_block(mnt).ok_or(EINVAL)?;
     let charge = commit_charge(size, flags)?;
-    let mode = (bindings::S_IFREG | bindings::S_IRWXUGO) as u16;
+    let mode = (consts::S_IFREG | consts::S_IRWXUGO) as u16;
     let mut inode = new_inode(sb, Idmap::none(), None, mode, 0)?;
     if let Some(charge) = charge {
         // Given back by `uncharge` when the inode is evicted.

@@ -10,12 +10,13 @@
 //! are not exported to modules.
 
 use super::{inode::new_inode, super_block::BOGO_INODE_SIZE, RustShmem};
-use crate::bindings;
+use crate::vfs::consts;
 use crate::vfs::{
     dir_ops::{rename_exchange, rename_timestamp, simple_link, simple_unlink, DirOps},
     inode::Idmap,
     Dentry, Inode, NewInode,
 };
+use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 
 /// What each entry adds to its directory's size, as in tmpfs.
@@ -38,8 +39,8 @@ impl RustShmem {
     /// moves `old` away.
     fn whiteout(idmap: Idmap<'_>, dir: &Inode<Self>, old: &Dentry<Self>) -> Result {
         let twin = old.alloc_twin()?;
-        let mode = (bindings::S_IFCHR | bindings::WHITEOUT_MODE) as u16;
-        Self::mknod(idmap, dir, &twin, mode, bindings::WHITEOUT_DEV)
+        let mode = (consts::S_IFCHR | consts::WHITEOUT_MODE) as u16;
+        Self::mknod(idmap, dir, &twin, mode, consts::WHITEOUT_DEV)
     }
 }
 
@@ -58,7 +59,7 @@ impl DirOps for RustShmem {
     }
 
     fn mkdir(idmap: Idmap<'_>, dir: &Inode<Self>, dentry: &Dentry<Self>, mode: u16) -> Result {
-        Self::mknod(idmap, dir, dentry, mode | bindings::S_IFDIR as u16, 0)?;
+        Self::mknod(idmap, dir, dentry, mode | consts::S_IFDIR as u16, 0)?;
         // The new directory's `..`.
         dir.inc_nlink();
         Ok(())
@@ -71,10 +72,10 @@ impl DirOps for RustShmem {
         target: &CStr,
     ) -> Result {
         let len = target.to_bytes_with_nul().len();
-        if len > bindings::PAGE_SIZE {
+        if len > PAGE_SIZE {
             return Err(ENAMETOOLONG);
         }
-        let mode = (bindings::S_IFLNK | bindings::S_IRWXUGO) as u16;
+        let mode = (consts::S_IFLNK | consts::S_IRWXUGO) as u16;
         let mut inode = new_inode(dir.super_block(), idmap, Some(dir), mode, 0)?;
         inode.init_security(dir, dentry)?;
         inode.set_size(len as i64 - 1);
@@ -134,19 +135,18 @@ impl DirOps for RustShmem {
         new: &Dentry<Self>,
         flags: u32,
     ) -> Result {
-        let known =
-            bindings::RENAME_NOREPLACE | bindings::RENAME_EXCHANGE | bindings::RENAME_WHITEOUT;
+        let known = consts::RENAME_NOREPLACE | consts::RENAME_EXCHANGE | consts::RENAME_WHITEOUT;
         if flags & !known != 0 {
             return Err(EINVAL);
         }
-        if flags & bindings::RENAME_EXCHANGE != 0 {
+        if flags & consts::RENAME_EXCHANGE != 0 {
             return rename_exchange(old_dir, old, new_dir, new);
         }
         if new.has_children() {
             return Err(ENOTEMPTY);
         }
         let moved_dir = old.inode().ok_or(ENOENT)?.is_dir();
-        if flags & bindings::RENAME_WHITEOUT != 0 {
+        if flags & consts::RENAME_WHITEOUT != 0 {
             Self::whiteout(idmap, old_dir, old)?;
         }
         if let Some(target) = new.inode() {

@@ -2,8 +2,8 @@
 
 //! `huge=`: when files get large folios ("huge tmpfs", `shmem_huge_global_enabled`).
 
-use crate::bindings;
-use kernel::{prelude::*, sync::atomic::AtomicType};
+use crate::vfs::consts;
+use kernel::{page::PAGE_SIZE, prelude::*};
 
 /// A mount's `huge=` policy.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -19,19 +19,22 @@ pub(crate) enum HugePolicy {
     Advise = 3,
 }
 
-// SAFETY: `HugePolicy` is `repr(i32)`, so it has `i32`'s size and alignment, and every value
-// stored comes from a `HugePolicy`, which makes it round-trip transmutable.
-unsafe impl AtomicType for HugePolicy {
-    type Repr = i32;
-}
-
 /// Every order a file folio may have: 2 pages up to the page cache's maximum (a PMD).
 fn all_orders() -> u64 {
-    // SAFETY: Reads constants.
-    unsafe { bindings::rust_shmem_thp_orders_all_file() as u64 }
+    crate::kabi::mm::thp_orders_all_file()
 }
 
 impl HugePolicy {
+    /// The policy stored as `repr` (`self as i32`); anything else reads as `Never`.
+    pub(crate) fn from_repr(repr: i32) -> Self {
+        match repr {
+            1 => Self::Always,
+            2 => Self::WithinSize,
+            3 => Self::Advise,
+            _ => Self::Never,
+        }
+    }
+
     /// The policy an option value names, as `shmem_param_enums_huge` spells them.
     pub(crate) fn from_name(name: &[u8]) -> Option<Self> {
         match name {
@@ -73,7 +76,7 @@ impl HugePolicy {
 /// `orders` from the largest whose aligned range around `index` ends within `size` bytes
 /// (`shmem_get_orders_within_size`), or 0 if none does.
 fn within_size(mut orders: u64, index: u64, size: i64) -> u64 {
-    let page = bindings::PAGE_SIZE as u64;
+    let page = PAGE_SIZE as u64;
     let size_pages = (size.max(0) as u64).div_ceil(page);
     while orders != 0 {
         let order = 63 - orders.leading_zeros();
@@ -110,7 +113,7 @@ mod tests {
 
     #[test]
     fn within_size_keeps_orders_that_fit() {
-        let page = bindings::PAGE_SIZE as i64;
+        let page = PAGE_SIZE as i64;
         // Orders 1..=3: 2, 4 and 8 pages.
         let orders = 0b1110;
         assert_eq!(within_size(orders, 0, 8 * page), orders);
@@ -124,7 +127,7 @@ mod tests {
 
     #[test]
     fn policies_choose_orders() {
-        let pmd = bindings::RUST_SHMEM_HPAGE_PMD_SIZE as i64;
+        let pmd = consts::HPAGE_PMD_SIZE as i64;
         assert_eq!(HugePolicy::Never.orders(0, pmd, 0, true), 0);
         assert_eq!(HugePolicy::Always.orders(0, 0, 0, false), all_orders());
         assert_eq!(HugePolicy::Advise.orders(0, pmd, 0, false), 0);

@@ -3,7 +3,7 @@
 //! Making inodes: every kind of file gets its operations here.
 
 use super::{dir, flags, xattr::Xattrs, RustShmem};
-use crate::bindings;
+use crate::vfs::consts;
 use crate::vfs::{file::FileSlot, inode::Idmap, Inode, NewInode, SuperBlock};
 use kernel::{
     new_spinlock,
@@ -71,15 +71,15 @@ pub(crate) fn new_inode(
             flags::apply(inode.as_inode(), inherited);
         }
     }
-    match u32::from(mode) & bindings::S_IFMT {
-        bindings::S_IFREG => inode.make_regular(),
-        bindings::S_IFDIR => {
+    match u32::from(mode) & consts::S_IFMT {
+        consts::S_IFREG => inode.make_regular(),
+        consts::S_IFDIR => {
             inode.make_dir();
             // `.` and `..`, as tmpfs counts them.
             inode.set_size(2 * dir::BOGO_DIRENT_SIZE);
         }
         // The caller stores the target.
-        bindings::S_IFLNK => {}
+        consts::S_IFLNK => {}
         _ => inode.make_special(mode, dev),
     }
     Ok(inode)
@@ -88,7 +88,7 @@ pub(crate) fn new_inode(
 /// The root directory of a new superblock, with the mount's mode, owner and group.
 pub(crate) fn root(sb: &SuperBlock<RustShmem>) -> Result<NewInode<RustShmem>> {
     let (mode, uid, gid) = sb.info().root_attrs();
-    let mut inode = new_inode(sb, Idmap::none(), None, bindings::S_IFDIR as u16 | mode, 0)?;
+    let mut inode = new_inode(sb, Idmap::none(), None, consts::S_IFDIR as u16 | mode, 0)?;
     inode.set_owner(uid, gid);
     Ok(inode)
 }

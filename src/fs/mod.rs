@@ -12,7 +12,8 @@ mod space;
 mod super_block;
 mod xattr;
 
-use crate::vfs::{params::ParamTable, FileSystem};
+use crate::vfs::consts;
+use crate::vfs::{params::ParamTable, xattr::XattrHandlers, FileSystem};
 use kernel::prelude::*;
 
 pub(crate) use super_block::SbInfo;
@@ -26,13 +27,12 @@ pub(crate) struct RustShmem;
 impl FileSystem for RustShmem {
     const NAME: &'static CStr = c"rust_shmem";
     const MAGIC: u32 = RUST_SHMEM_MAGIC;
-    const FS_FLAGS: u32 = kernel::bindings::FS_USERNS_MOUNT | kernel::bindings::FS_ALLOW_IDMAP;
+    const FS_FLAGS: u32 = consts::FS_USERNS_MOUNT | consts::FS_ALLOW_IDMAP;
     const PARAMS: ParamTable = options::PARAMS;
     const POSIX_ACL: bool = true;
     const COMMA_DIGIT_CONTINUES: bool = true;
     const INODE_CACHE_NAME: &'static CStr = c"rust_shmem_inode_cache";
-    const XATTR_HANDLERS: *const *const kernel::bindings::xattr_handler =
-        crate::vfs::xattr::XattrVtable::<Self>::HANDLERS.as_ptr();
+    const XATTR_HANDLERS: XattrHandlers<Self> = XattrHandlers::of();
 
     type Options = options::MountOptions;
     type SbInfo = SbInfo;
@@ -83,8 +83,7 @@ impl FileSystem for RustShmem {
     fn io_block_size(inode: &crate::vfs::Inode<Self>) -> Option<u32> {
         // Files that get huge pages suggest writing them whole (`shmem_getattr`).
         use crate::vfs::aops::PageCacheOps;
-        (Self::large_folio_orders(inode, 0, 0, false) != 0)
-            .then_some(crate::bindings::RUST_SHMEM_HPAGE_PMD_SIZE as u32)
+        (Self::large_folio_orders(inode, 0, 0, false) != 0).then_some(consts::HPAGE_PMD_SIZE as u32)
     }
 
     fn usage(sb: &crate::vfs::SuperBlock<Self>) -> crate::vfs::fs_type::Usage {

@@ -7,8 +7,8 @@
 
 use super::huge::HugePolicy;
 use super::options::{MountOptions, DEFAULT_MODE};
-use crate::bindings;
 use crate::vfs::{fs_type::Usage, FsContext, Kgid, Kuid};
+use kernel::page::PAGE_SIZE;
 use kernel::{
     new_spinlock,
     prelude::*,
@@ -61,8 +61,9 @@ pub(crate) struct SbInfo {
     mode: u16,
     uid: Kuid,
     gid: Kgid,
-    /// `huge=`: read without a lock by every new folio, changed by remounts.
-    huge: Atomic<HugePolicy>,
+    /// `huge=` (`HugePolicy as i32`): read without a lock by every new folio, changed by
+    /// remounts.
+    huge: Atomic<i32>,
     /// `size=` in pages, 0 for unlimited; changed under the `limits` lock. Unlimited is for good
     /// (a remount cannot limit it retroactively), so charges to an unlimited mount need neither
     /// the lock nor a count, as in tmpfs.
@@ -73,8 +74,7 @@ pub(crate) struct SbInfo {
 
 /// Pages of RAM, the base of tmpfs's defaults and `%` sizes.
 pub(crate) fn total_ram_pages() -> u64 {
-    // SAFETY: Reads a global counter.
-    unsafe { bindings::rust_shmem_totalram_pages() as u64 }
+    crate::kabi::mm::totalram_pages()
 }
 
 /// tmpfs's defaults for a user mount: half of RAM, and an inode per two pages of RAM.
@@ -111,7 +111,7 @@ impl SbInfo {
         let huge = Atomic::new(match kernmount {
             true => HugePolicy::Never,
             false => opts.huge.unwrap_or(HugePolicy::Never),
-        });
+        } as i32);
         try_pin_init!(Self {
             mode,
             uid,
@@ -124,7 +124,7 @@ impl SbInfo {
 
     /// The `huge=` policy.
     pub(crate) fn huge(&self) -> HugePolicy {
-        self.huge.load(Relaxed)
+        HugePolicy::from_repr(self.huge.load(Relaxed))
     }
 
     /// Mode, owner and group of the root directory.
@@ -232,7 +232,7 @@ impl SbInfo {
             limits.max_inodes = inodes;
         }
         if let Some(huge) = opts.huge {
-            self.huge.store(huge, Relaxed);
+            self.huge.store(huge as i32, Relaxed);
         }
         Ok(())
     }
@@ -258,7 +258,7 @@ impl SbInfo {
         };
         if max_blocks != default_max_blocks() {
             // tmpfs's `K()` wraps for `nr_blocks=` values near `LONG_MAX`; so does this.
-            let kib = max_blocks.wrapping_mul(bindings::PAGE_SIZE as u64 / 1024);
+            let kib = max_blocks.wrapping_mul(PAGE_SIZE as u64 / 1024);
             seq_print!(m, ",size={}k", kib);
         }
         if max_inodes != default_max_inodes() {

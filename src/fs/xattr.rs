@@ -8,7 +8,7 @@
 //! superblock's `limits` spinlock (`take_ispace`).
 
 use super::RustShmem;
-use crate::bindings;
+use crate::vfs::consts;
 use crate::vfs::{xattr::XattrOps, Inode};
 use kernel::{new_mutex, prelude::*, sync::Mutex};
 
@@ -73,8 +73,8 @@ impl XattrOps for RustShmem {
         let name = name.to_bytes_with_nul();
         let existing = list.iter().position(|x| x.name == name);
         match existing {
-            Some(_) if flags & bindings::XATTR_CREATE as c_int != 0 => return Err(EEXIST),
-            None if flags & bindings::XATTR_REPLACE as c_int != 0 => return Err(ENODATA),
+            Some(_) if flags & consts::XATTR_CREATE != 0 => return Err(EEXIST),
+            None if flags & consts::XATTR_REPLACE != 0 => return Err(ENODATA),
             _ => {}
         }
         if let Some(value) = value {

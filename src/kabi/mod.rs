@@ -8,5 +8,6 @@
 pub(crate) mod exports;
 pub(crate) mod ipc;
 pub(crate) mod misc;
+pub(crate) mod mm;
 pub(crate) mod uapi;
 pub(crate) mod vma;

@@ -17,6 +17,7 @@ use super::{
     inode_cache::InodeCache,
     mount::{KernMount, PublishGuard, Published},
     params::{Param, ParamTable},
+    xattr::XattrHandlers,
     FsContext, Inode, NewInode, SuperBlock,
 };
 
@@ -42,8 +43,9 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     /// Whether inodes have POSIX ACLs (`SB_POSIXACL`): the filesystem then applies the umask
     /// itself, through [`NewInode::acl_create`].
     const POSIX_ACL: bool;
-    /// The NULL-terminated extended attribute handlers (`super_block::s_xattr`).
-    const XATTR_HANDLERS: *const *const bindings::xattr_handler;
+    /// The extended attribute handlers (`super_block::s_xattr`), built by the layer:
+    /// [`XattrHandlers::of`].
+    const XATTR_HANDLERS: XattrHandlers<Self>;
     /// Whether, in legacy `mount(2)` option strings, a comma followed by a digit continues the
     /// value before it instead of starting a new option (tmpfs's, for `mpol=` node lists).
     const COMMA_DIGIT_CONTINUES: bool = false;
@@ -324,7 +326,7 @@ impl<T: FileSystem> FsType<T> {
                 (*sb).s_uuid_len = core::mem::size_of::<bindings::uuid_t>() as u8;
                 (*sb).s_op = &Self::SUPER_OPS;
                 (*sb).s_time_gran = 1;
-                (*sb).s_xattr = T::XATTR_HANDLERS;
+                (*sb).s_xattr = T::XATTR_HANDLERS.as_raw();
                 if T::POSIX_ACL {
                     (*sb).s_flags |= bindings::RUST_SHMEM_SB_POSIXACL as c_ulong;
                 }

@@ -9,6 +9,7 @@
 
 pub(crate) mod acl;
 pub(crate) mod aops;
+pub(crate) mod consts;
 pub(crate) mod dentry;
 pub(crate) mod dir_ops;
 pub(crate) mod file;

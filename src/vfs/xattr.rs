@@ -160,3 +160,25 @@ impl<T: XattrOps> XattrVtable<T> {
         }
     }
 }
+
+/// The NULL-terminated extended attribute handler table of filesystem `T`.
+///
+/// # Invariants
+///
+/// `0` is [`XattrVtable::<T>::HANDLERS`]'s table, made for `T`'s inodes.
+pub(crate) struct XattrHandlers<T>(*const *const bindings::xattr_handler, PhantomData<T>);
+
+impl<T: FileSystem> XattrHandlers<T> {
+    /// The raw table, for `super_block::s_xattr`.
+    pub(crate) const fn as_raw(&self) -> *const *const bindings::xattr_handler {
+        self.0
+    }
+}
+
+impl<T: XattrOps> XattrHandlers<T> {
+    /// The handlers of [`XattrOps`] `T`.
+    pub(crate) const fn of() -> Self {
+        // INVARIANT: `T`'s table.
+        Self(XattrVtable::<T>::HANDLERS.as_ptr(), PhantomData)
+    }
+}
