@@ -83,7 +83,7 @@ module: kernel
 	$(call say,MODULE,rust_shmem.ko$(if $(MODULE_FLAGS), [$(MODULE_FLAGS)]))
 	$(Q)$(MAKE) -s --no-print-directory -C "$(KDIR_SH)" M=$(CURDIR) LLVM=$(LLVM) $(MODULE_FLAGS) modules
 
-# A C module that uses rust_shmem's exported API (tests/setup_api.c drives it). MODPOST resolves
+# A C module that uses rust_shmem's exported API (tests/setup_api_*.c drive it). MODPOST resolves
 # those symbols from rust_shmem's Module.symvers, so it is built after the module; its products go
 # to build/consumer (MO=), not into the source tree.
 CONSUMER_KO := $(BUILD)/consumer/rust_shmem_consumer.ko

@@ -39,6 +39,7 @@
 #include "kselftest_harness.h"
 #include "test_util.h"
 #include "stress_util.h"
+#include "fs_fixture.h"
 
 #define OPTS		"size=256m,nr_inodes=8192,mode=0777"
 #define NWORKERS	8
@@ -65,27 +66,14 @@ struct worker_report {
 };
 
 FIXTURE(conc) {
-	char dir[64];
+	char dir[SCRATCH_LEN];
 	int kmsg;
 	double scale;
 	uint64_t seed;
 	struct worker_report *rep;	/* NWORKERS of them, shared */
 };
 
-FIXTURE_VARIANT(conc) {
-	const char *fstype;
-	long magic;
-};
-
-FIXTURE_VARIANT_ADD(conc, tmpfs) {
-	.fstype = "tmpfs",
-	.magic = TMPFS_MAGIC,
-};
-
-FIXTURE_VARIANT_ADD(conc, rust_shmem) {
-	.fstype = RUST_SHMEM_FSTYPE,
-	.magic = RUST_SHMEM_MAGIC,
-};
+FS_VARIANTS(conc);
 
 FIXTURE_SETUP(conc)
 {
@@ -95,11 +83,7 @@ FIXTURE_SETUP(conc)
 	umask(0);
 	ASSERT_EQ(4096, sysconf(_SC_PAGESIZE));
 	ASSERT_EQ(0, enter_private_mntns());
-	strcpy(self->dir, "/tmp/concurrency.XXXXXX");
-	ASSERT_NE(NULL, mkdtemp(self->dir));
-	ASSERT_EQ(0, mount(variant->fstype, self->dir, variant->fstype, 0, OPTS)) {
-		TH_LOG("mount -t %s: %s", variant->fstype, strerror(errno));
-	}
+	mount_scratch(_metadata, self->dir, "concurrency", variant->fstype, OPTS);
 	self->rep = shared_alloc(NWORKERS * sizeof(*self->rep));
 	ASSERT_NE(NULL, self->rep);
 	self->kmsg = kmsg_open_end();
@@ -110,10 +94,8 @@ FIXTURE_SETUP(conc)
 
 FIXTURE_TEARDOWN(conc)
 {
-	if (self->kmsg >= 0)
-		close(self->kmsg);
-	umount2(self->dir, MNT_DETACH);
-	rmdir(self->dir);
+	close_if_open(self->kmsg);
+	unmount_scratch(self->dir);
 	if (self->rep)
 		munmap(self->rep, NWORKERS * sizeof(*self->rep));
 }

@@ -25,6 +25,7 @@
 
 #include "kselftest_harness.h"
 #include "test_util.h"
+#include "fs_fixture.h"
 
 #define KIB		1024L
 #define MIB		(1024 * KIB)
@@ -36,8 +37,8 @@
 #define PM_PFN_MASK		((1ULL << 55) - 1)
 
 FIXTURE(huge) {
-	char dir[64];	/* the variant */
-	char ref[64];	/* tmpfs, mounted with the same options */
+	char dir[SCRATCH_LEN];	/* the variant */
+	char ref[SCRATCH_LEN];	/* tmpfs, mounted with the same options */
 	long page;
 };
 
@@ -60,18 +61,14 @@ FIXTURE_SETUP(huge)
 {
 	self->page = sysconf(_SC_PAGESIZE);
 	ASSERT_EQ(0, enter_private_mntns());
-	strcpy(self->dir, "/tmp/huge.XXXXXX");
-	ASSERT_NE(NULL, mkdtemp(self->dir));
-	strcpy(self->ref, "/tmp/huge_ref.XXXXXX");
-	ASSERT_NE(NULL, mkdtemp(self->ref));
+	scratch_dir(_metadata, self->dir, "huge");
+	scratch_dir(_metadata, self->ref, "huge_ref");
 }
 
 FIXTURE_TEARDOWN(huge)
 {
-	umount2(self->dir, MNT_DETACH);
-	umount2(self->ref, MNT_DETACH);
-	rmdir(self->dir);
-	rmdir(self->ref);
+	unmount_scratch(self->dir);
+	unmount_scratch(self->ref);
 }
 
 /* Mounts the variant and the reference tmpfs with @opts. */

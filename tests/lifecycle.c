@@ -37,6 +37,7 @@
 
 #include "kselftest_harness.h"
 #include "test_util.h"
+#include "fs_fixture.h"
 #include <linux/rust_shmem_sysv.h>
 
 #define MODULE_NAME		"rust_shmem"
@@ -111,7 +112,7 @@ static int mount_rust_shmem(const char *where, const char *opts)
 }
 
 FIXTURE(lifecycle) {
-	char mnt[64];
+	char mnt[SCRATCH_LEN];
 	char kmsg_node[96];
 	int kmsg;
 };
@@ -139,8 +140,7 @@ FIXTURE_SETUP(lifecycle)
 {
 	self->kmsg = -1;
 	self->kmsg_node[0] = '\0';
-	strcpy(self->mnt, "/tmp/lifecycle.XXXXXX");
-	ASSERT_NE(NULL, mkdtemp(self->mnt));
+	scratch_dir(_metadata, self->mnt, "lifecycle");
 	self->kmsg = open_kmsg(self);
 	ASSERT_GE(self->kmsg, 0) {
 		TH_LOG("cannot read the kernel log: %s", strerror(errno));
@@ -150,12 +150,10 @@ FIXTURE_SETUP(lifecycle)
 
 FIXTURE_TEARDOWN(lifecycle)
 {
-	umount2(self->mnt, MNT_DETACH);
-	rmdir(self->mnt);
+	unmount_scratch(self->mnt);
 	if (self->kmsg_node[0])
 		unlink(self->kmsg_node);
-	if (self->kmsg >= 0)
-		close(self->kmsg);
+	close_if_open(self->kmsg);
 }
 
 static const char * const bad_log[] = {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers for the mapping tests (devzero, setup_api): fault probes, /proc/self/maps and
+ * Helpers for the mapping tests (devzero_*, setup_api_*): fault probes, /proc/self/maps and
  * map_files, /proc/meminfo and /proc/modules.  Header only; include after test_util.h.
  */
 #ifndef RUST_SHMEM_MAP_UTIL_H

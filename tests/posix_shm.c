@@ -24,6 +24,7 @@
 
 #include "kselftest_harness.h"
 #include "test_util.h"
+#include "fs_fixture.h"
 
 #define SHM_DIR "/dev/shm"
 
@@ -34,20 +35,7 @@ FIXTURE(posix_shm) {
 	long page;
 };
 
-FIXTURE_VARIANT(posix_shm) {
-	const char *fstype;
-	long magic;
-};
-
-FIXTURE_VARIANT_ADD(posix_shm, tmpfs) {
-	.fstype = "tmpfs",
-	.magic = TMPFS_MAGIC,
-};
-
-FIXTURE_VARIANT_ADD(posix_shm, rust_shmem) {
-	.fstype = RUST_SHMEM_FSTYPE,
-	.magic = RUST_SHMEM_MAGIC,
-};
+FS_VARIANTS(posix_shm);
 
 FIXTURE_SETUP(posix_shm)
 {
@@ -60,10 +48,7 @@ FIXTURE_SETUP(posix_shm)
 	if (mkdir(SHM_DIR, 01777))
 		ASSERT_EQ(EEXIST, errno);
 	/* Like a distribution's /dev/shm: world-writable and sticky. */
-	ASSERT_EQ(0, mount(variant->fstype, SHM_DIR, variant->fstype,
-			   MS_NOSUID | MS_NODEV, "mode=1777")) {
-		TH_LOG("mount -t %s on " SHM_DIR ": %s", variant->fstype, strerror(errno));
-	}
+	mount_at(_metadata, SHM_DIR, variant->fstype, MS_NOSUID | MS_NODEV, "mode=1777");
 	umask(0);
 }
 

@@ -45,6 +45,7 @@
 #include "test_util.h"
 #include "map_util.h"
 #include "stress_util.h"
+#include "fs_fixture.h"
 
 #define OPTS		"size=25%,noswap,mode=0755"
 #define CHUNK		(1UL << 20)
@@ -52,7 +53,7 @@
 #define HOG_STEP	(8UL << 20)
 
 FIXTURE(pressure) {
-	char dir[64];
+	char dir[SCRATCH_LEN];
 	int kmsg;
 	long page;
 	double scale;
@@ -60,20 +61,7 @@ FIXTURE(pressure) {
 	size_t map_len;
 };
 
-FIXTURE_VARIANT(pressure) {
-	const char *fstype;
-	long magic;
-};
-
-FIXTURE_VARIANT_ADD(pressure, tmpfs) {
-	.fstype = "tmpfs",
-	.magic = TMPFS_MAGIC,
-};
-
-FIXTURE_VARIANT_ADD(pressure, rust_shmem) {
-	.fstype = RUST_SHMEM_FSTYPE,
-	.magic = RUST_SHMEM_MAGIC,
-};
+FS_VARIANTS(pressure);
 
 static int write_text(const char *path, const char *text)
 {
@@ -97,11 +85,7 @@ FIXTURE_SETUP(pressure)
 	self->scale = stress_scale();
 	umask(0);
 	ASSERT_EQ(0, enter_private_mntns());
-	strcpy(self->dir, "/tmp/pressure.XXXXXX");
-	ASSERT_NE(NULL, mkdtemp(self->dir));
-	ASSERT_EQ(0, mount(variant->fstype, self->dir, variant->fstype, 0, OPTS)) {
-		TH_LOG("mount -t %s -o %s: %s", variant->fstype, OPTS, strerror(errno));
-	}
+	mount_scratch(_metadata, self->dir, "pressure", variant->fstype, OPTS);
 	ASSERT_EQ(0, statfs(self->dir, &sfs));
 	ASSERT_EQ(variant->magic, (long)sfs.f_type);
 	/* The OOM killer must never pick us. */
@@ -116,10 +100,8 @@ FIXTURE_TEARDOWN(pressure)
 {
 	if (self->map)
 		munmap(self->map, self->map_len);
-	if (self->kmsg >= 0)
-		close(self->kmsg);
-	umount2(self->dir, MNT_DETACH);
-	rmdir(self->dir);
+	close_if_open(self->kmsg);
+	unmount_scratch(self->dir);
 }
 
 /* One file of the data set: what it holds and what it must look like. */

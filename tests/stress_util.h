@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers of the stress kselftests (hostile, pressure, concurrency): run-time scale and seed from
+ * Helpers of the stress kselftests (hostile_*, pressure, concurrency): run-time scale and seed from
  * the environment, a seeded random generator, a watch on the kernel log, shared memory for
  * forked workers, and a watchdog for workers that may get stuck in a system call.  Header only;
  * include after kselftest_harness.h and test_util.h.

@@ -46,6 +46,13 @@
 	__r == -1 ? errno : 0;					\
 })
 
+/* Closes @fd if it is open: a fixture's teardown, whose descriptors start as -1. */
+static inline void close_if_open(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
 /* A private mount namespace in which "/" propagates nothing back to the host. */
 static inline int enter_private_mntns(void)
 {

@@ -4,7 +4,7 @@
  * exported API (include/linux/rust_shmem.h) the way in-tree users use mm/shmem.c's: DRM GEM
  * objects (drm_gem_object_init + the object's mmap), XFS scrub's xfile (kernel_read/kernel_write
  * through the page cache), ipc/shm.c (kernel_file_setup) and drivers/char/mem.c (zero setup).
- * Shared by the module and the kselftest tests/setup_api.c.
+ * Shared by the module and the kselftests tests/setup_api_*.c.
  *
  * /dev/rust_shmem_consumer: every open file is a context holding up to RSC_MAX_OBJECTS objects
  * (unlinked rust_shmem files), all released when the file is closed. mmap() of the device:

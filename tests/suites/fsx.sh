@@ -6,8 +6,8 @@
 # Every operation fsx has is enabled: pread/pwrite, mmap reads and writes (msync), truncate,
 # posix_fallocate (mode 0), hole punching (PUNCH_HOLE|KEEP_SIZE), msync(MS_INVALIDATE), fsync,
 # fdatasync, copy_file_range, sendfile (to a Unix socket pair), posix_fadvise, close/reopen;
-# unaligned offsets and sizes. fsx has no fallocate(FALLOC_FL_KEEP_SIZE) preallocation (fs_basic
-# covers it).
+# unaligned offsets and sizes. fsx has no fallocate(FALLOC_FL_KEEP_SIZE) preallocation
+# (fs_basic_files covers it).
 # A run passes when fsx exits 0 after all its operations (it stops at the first miscompare, wrong
 # size or failed call, and dumps its operation log, printed here).
 #

@@ -4,16 +4,16 @@
 # kernel's entry points (shmget, mmap of /dev/zero, mmap MAP_SHARED|MAP_ANONYMOUS), then disables
 # and unloads it. Guest runner entry (/tests/bin/takeover_mode); busybox sh.
 #
-#   1-2  devzero and sysv, the kselftests, with RS_TAKEOVER=1: the kernel's side of each test must
-#        give the same results as before and its mappings and segments must be rust_shmem's (the
-#        statfs magic of /proc/self/map_files/<range>), so a run in which the livepatch did not
-#        take fails them.
-#   3    stress-ng --shm-sysv with no shim: its segments are the kernel's (/proc/sysvipc/shm) and
+#   1-3  devzero_rw, devzero_map and sysv, the kselftests, with RS_TAKEOVER=1: the kernel's side
+#        of each test must give the same results as before and its mappings and segments must be
+#        rust_shmem's (the statfs magic of /proc/self/map_files/<range>), so a run in which the
+#        livepatch did not take fails them.
+#   4    stress-ng --shm-sysv with no shim: its segments are the kernel's (/proc/sysvipc/shm) and
 #        it adds none on /dev/rust_shmem_sysv, while rust_shmem's module refcount shows their files.
-#   4    stress-ng --mmapfork, --mmapmany, --zero and --msync (plus --dev-shm when
+#   5    stress-ng --mmapfork, --mmapmany, --zero and --msync (plus --dev-shm when
 #        RS_STRESS_EXCLUDE does not name it, see stress.sh) with the takeover on: stress-ng's own
 #        shared state is a shared anonymous mapping, so each run lives on rust_shmem.
-#   5    the livepatch disables and unloads cleanly, and rust_shmem's refcount is back where it
+#   6    the livepatch disables and unloads cleanly, and rust_shmem's refcount is back where it
 #        was before the load.
 #
 # Environment: RS_STRESS_SECS (seconds per stress-ng run, default 20), RS_STRESS_EXCLUDE.
@@ -28,7 +28,7 @@ work=$(mktemp -d /tmp/takeover.XXXXXX) || exit 2
 trap 'takeover_off; rm -rf "$work"' EXIT
 
 echo "TAP version 13"
-echo "1..5"
+echo "1..6"
 base=$(mod_refcount rust_shmem)
 if ! takeover_on; then
 	echo "Bail out! the takeover livepatch did not load and complete its transition"
@@ -38,7 +38,7 @@ fi
 echo "# takeover on: rust_shmem refcount $base before, $(mod_refcount rust_shmem) with it"
 
 # Runs a kselftest binary with the takeover flag; its TAP nested one level deeper.
-for t in devzero sysv; do
+for t in devzero_rw devzero_map sysv; do
 	RS_TAKEOVER=1 "$BIN/$t" >"$work/$t.tap" 2>&1
 	rc=$?
 	sed 's/^/    /' "$work/$t.tap"
