@@ -24,6 +24,12 @@ use super::FileSystem;
 /// under the segment's IPC lock (our pages are never swapped, so `swapped` stays 0). Nothing of
 /// ours reads the shell; it costs `size_of::<shmem_inode_info>() - size_of::<inode>()` bytes per
 /// inode, as it does for tmpfs.
+///
+/// # Invariants
+///
+/// An object lives only in an [`InodeCache<T>`]'s slab: the VFS inode in `shmem` is initialised
+/// by the slab constructor (`inode_init_once`), and `info` is initialised from
+/// [`InodeCache::alloc`] until [`InodeCache::free`] drops it.
 #[repr(C)]
 struct CachedInode<T: FileSystem> {
     info: Opaque<T::InodeInfo>,
