@@ -9,7 +9,13 @@
 #   make consumer  build tests/consumer's rust_shmem_consumer.ko against rust_shmem's exports
 #   make takeover  build src/takeover's rust_shmem_takeover.ko, the livepatch that sends the kernel's
 #                  shared anonymous, /dev/zero and SysV memory to rust_shmem
-#   make lint      build with clippy and -Dwarnings (C: -Werror), and rustfmt --check the crate
+#   make lint      build with clippy and -Dwarnings (C: -Werror), rustfmt --check the crate, and
+#                  lint-layer
+#   make lint-layer  qemu/lint.py: bindings/extern/unsafe only in src/vfs/ and src/kabi/ (policy
+#                  files: their ceilings in qemu/lint-exceptions), a SAFETY comment on every unsafe
+#                  block, `# Invariants` on raw-pointer structs; after its self-test
+#                  (qemu/lint-selftest.sh)
+#   make rust-analyzer  write rust-project.json for the module (the kernel's target with M=)
 #   make tests     build the kselftests and the demo into build/tests (tests/Makefile)
 #   make tools     build tools/'s LD_PRELOAD shim build/tools/librust_shmem_sysv.so (SysV calls on
 #                  /dev/rust_shmem_sysv)
@@ -65,7 +71,7 @@ MODULE_FLAGS :=
 # Crate files for rustfmt: the root (rustfmt follows its `mod` declarations into src/).
 CRATE_ROOT := rust_shmem.rs
 
-.PHONY: all deps kernel module consumer takeover lint tests tools image run check check-debug soak bench profile shell clean
+.PHONY: all deps kernel module consumer takeover lint lint-layer rust-analyzer tests tools image run check check-debug soak bench profile shell clean
 all: module
 
 deps:
@@ -105,9 +111,27 @@ takeover: module
 
 # The clippy build produces the module too, so check builds it once, with the lint flags.
 lint: MODULE_FLAGS := $(LINT_FLAGS)
-lint: module
+lint: lint-layer module
 	$(call say,RUSTFMT,--check $(CRATE_ROOT))
 	$(Q)rustfmt --check --edition 2021 --config-path $(KSRC)/.rustfmt.toml $(CRATE_ROOT)
+
+# The layering check, after the self-test that shows it still rejects a bad example of each rule.
+lint-layer: deps
+	$(call say,LINT,qemu/lint-selftest.sh)
+	$(Q)qemu/lint-selftest.sh
+	$(call say,LINT,qemu/lint.py)
+	$(Q)qemu/lint.py
+
+# rust-project.json for rust-analyzer: the kernel's own `rust-analyzer` target with M=, which
+# lists our crate (rust_shmem.rs, found through Kbuild) over the KDIR tree's core, kernel, pin_init
+# ... crates, with absolute paths (KBUILD_ABS_SRCTREE). crate::bindings' generated half,
+# src/bindings_generated.rs, is made by the module build.
+rust-analyzer: kernel
+	$(call say,GEN,rust-project.json)
+	$(Q)$(MAKE) -s --no-print-directory -C "$(KDIR_SH)" M=$(CURDIR) LLVM=$(LLVM) \
+		KBUILD_ABS_SRCTREE=1 rust-analyzer
+	$(Q)[ -f src/bindings_generated.rs ] || echo "  note: no src/bindings_generated.rs yet:" \
+		"\`make module\` generates it (go-to-definition into crate::bindings needs it)"
 
 tests: kernel
 	$(call say,TESTS,build/tests)

@@ -59,6 +59,12 @@ pub(crate) enum FolioUse {
 }
 
 /// The mapping a page fault is in, and where: large folios must suit both.
+///
+/// # Invariants
+///
+/// `vma` is the VMA of the fault being handled, which keeps it valid (mmap or per-VMA lock held)
+/// for as long as this object lives: only the fault handler makes one, and it does not outlive
+/// the fault.
 pub(crate) struct FaultSite {
     vma: *mut bindings::vm_area_struct,
     address: c_ulong,
@@ -67,7 +73,7 @@ pub(crate) struct FaultSite {
 impl FaultSite {
     /// Whether the mapping asked for huge pages (`MADV_HUGEPAGE`).
     fn advised(&self) -> bool {
-        // SAFETY: The fault's mapping is valid for the fault.
+        // SAFETY: By the type invariant, `vma` is valid while `self` lives.
         unsafe { bindings::rust_shmem_vma_hugepage_advised(self.vma) }
     }
 }

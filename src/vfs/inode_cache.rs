@@ -27,6 +27,12 @@ use super::FileSystem;
 ///
 /// `link` holds the target of a symlink kept with its inode (`i_link` points into it), freed
 /// with the inode after the grace period that RCU path walks need.
+///
+/// # Invariants
+///
+/// An object lives only in an [`InodeCache<T>`]'s slab: the VFS inode in `shmem` is initialised
+/// by the slab constructor (`inode_init_once`), and `info` and `link` are initialised from
+/// [`InodeCache::alloc`] until [`InodeCache::free`] drops them.
 #[repr(C)]
 struct CachedInode<T: FileSystem> {
     info: Opaque<T::InodeInfo>,

@@ -219,6 +219,10 @@ pub(crate) struct FoundMapping {
 }
 
 /// The identity of a file, for comparisons only (no reference, never dereferenced).
+///
+/// # Invariants
+///
+/// None on the pointer: the file may be gone, so it is only ever compared, never dereferenced.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct FileId(*const bindings::file);
 
