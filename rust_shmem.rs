@@ -11,6 +11,8 @@
 mod bindings;
 #[path = "src/fs/mod.rs"]
 mod fs;
+#[path = "src/kabi/mod.rs"]
+mod kabi;
 #[path = "src/setup.rs"]
 mod setup;
 #[path = "src/sysv/mod.rs"]

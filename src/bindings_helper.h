@@ -18,6 +18,7 @@
 #include <linux/shm.h>
 #include <linux/ipc_namespace.h>
 #include "helpers.h"
+#include "sysv/params.h"
 
 /* Macro constants bindgen cannot evaluate on its own (BIT(), casts): bound as typed consts. */
 const unsigned int RUST_SHMEM_SB_KERNMOUNT = SB_KERNMOUNT;
@@ -47,3 +48,4 @@ const unsigned long RUST_SHMEM_PROT_READ = PROT_READ;
 const unsigned long RUST_SHMEM_PROT_WRITE = PROT_WRITE;
 const unsigned long RUST_SHMEM_PROT_EXEC = PROT_EXEC;
 const unsigned long RUST_SHMEM_SHMLBA = SHMLBA;
+const fgf_t RUST_SHMEM_FGP_LOCK = FGP_LOCK;

@@ -141,8 +141,7 @@ impl MountOptions {
 /// Whether the machine has huge pages (`has_transparent_hugepage`), without which tmpfs refuses
 /// any `huge=` but `never`.
 fn large_folios_supported() -> bool {
-    // SAFETY: Reads a global flag; no mapping is passed.
-    !unsafe { crate::bindings::rust_shmem_thp_disabled(core::ptr::null_mut()) }
+    crate::vfs::aops::has_transparent_hugepage()
 }
 
 /// Pages for a `size=` value: bytes as [`memparse`] reads them, or a percentage of RAM with a

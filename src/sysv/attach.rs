@@ -12,8 +12,12 @@
 use super::{Namespace, Segment};
 use crate::bindings;
 use crate::fs::RustShmem;
+use crate::kabi::mm::{walk_vmas, FileId};
 use crate::vfs::{aops::PageCacheVtable, file::FileRef, ipc::IpcNs, StaticOps};
-use core::ptr::{self, NonNull};
+use core::{
+    ops::ControlFlow,
+    ptr::{self, NonNull},
+};
 use kernel::{error::from_err_ptr, module::this_module, prelude::*, sync::Arc};
 
 /// What an attach file's `private_data` owns.
@@ -48,7 +52,7 @@ unsafe extern "C" fn mmap(file: *mut bindings::file, vma: *mut bindings::vm_area
     // file's.
     // SAFETY: The file is live; the VMA is ours to set up.
     unsafe {
-        bindings::rust_shmem_file_accessed(file);
+        crate::vfs::file::file_accessed(file);
         (*vma).vm_ops = VM_OPS.get();
     }
     0
@@ -236,7 +240,7 @@ pub(crate) fn shmdt(shmaddr: u64) -> Result {
         return Err(EINVAL);
     }
     let addr = c_ulong::try_from(shmaddr).map_err(|_| EINVAL)?;
-    let Some((start, end, file, size)) = find(addr, addr, ptr::null_mut(), 0)? else {
+    let Some((start, end, file, size)) = find(addr, addr, None, 0) else {
         return Err(EINVAL);
     };
     unmap(start, end);
@@ -244,41 +248,39 @@ pub(crate) fn shmdt(shmaddr: u64) -> Result {
     let limit = (size as u64).saturating_add(page_mask) & !page_mask;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let mut from = end;
-    while let Some((start, end, _, _)) = find(addr, from, file, limit)? {
+    while let Some((start, end, _, _)) = find(addr, from, Some(file), limit) {
         unmap(start, end);
         from = end;
     }
     Ok(())
 }
 
-/// The next VMA of ours from `from` on, as `ksys_shmdt` looks for them.
+/// The next VMA of ours from `from` on, as `ksys_shmdt` looks for them: of an attach file
+/// (`file` if given) at the page offset of its distance from `addr`, ending no further than
+/// `limit` bytes above `addr` (no bound if 0). Its range, file and file size.
 fn find(
     addr: c_ulong,
     from: c_ulong,
-    file: *mut bindings::file,
+    file: Option<FileId>,
     limit: i64,
-) -> Result<Option<(c_ulong, c_ulong, *mut bindings::file, i64)>> {
-    let (mut start, mut end, mut vm_file, mut size) = (0, 0, ptr::null_mut(), 0);
-    // SAFETY: The helper walks the caller's VMAs under the mmap lock and writes the four
-    // out-parameters, which are valid places; `file` is only compared.
-    let found = unsafe {
-        bindings::rust_shmem_find_shm_vma(
-            addr,
-            from,
-            VM_OPS.get(),
-            file,
-            limit,
-            &mut start,
-            &mut end,
-            &mut vm_file,
-            &mut size,
-        )
-    };
-    match found {
-        0 => Ok(None),
-        1 => Ok(Some((start, end, vm_file, size))),
-        e => Err(Error::from_errno(e)),
-    }
+) -> Option<(c_ulong, c_ulong, FileId, i64)> {
+    walk_vmas(from, |vma| {
+        if limit != 0 && vma.end().wrapping_sub(addr) as i64 > limit {
+            return ControlFlow::Break(None);
+        }
+        if !vma.has_ops(VM_OPS.get())
+            || vma.start().wrapping_sub(addr) / bindings::PAGE_SIZE != vma.pgoff()
+        {
+            return ControlFlow::Continue(());
+        }
+        match vma.file() {
+            Some((id, size)) if file.is_none_or(|file| file == id) => {
+                ControlFlow::Break(Some((vma.start(), vma.end(), id, size)))
+            }
+            _ => ControlFlow::Continue(()),
+        }
+    })
+    .flatten()
 }
 
 /// Unmaps `start..end` of the caller's address space.

@@ -14,7 +14,7 @@
 //! which nothing but that reference is left is reaped: its segments (none can be attached: every
 //! attachment holds a namespace reference too) are destroyed and the reference dropped. Reaping
 //! runs at every operation on the device and, while namespaces other than the initial one are
-//! known, every half second from a delayed work (`src/helpers.c`), so a dead namespace's
+//! known, every half second from a periodic work ([`PeriodicWork`]), so a dead namespace's
 //! segments go within about a second; until then they, and the namespace, stay allocated.
 
 pub(crate) mod attach;
@@ -22,6 +22,7 @@ pub(crate) mod device;
 pub(crate) mod ids;
 
 use crate::bindings;
+use crate::kabi::workqueue::PeriodicWork;
 use crate::vfs::{
     file::FileRef,
     ipc::{cred, IpcNs, ModuleRef, PidRef},
@@ -71,34 +72,8 @@ const CAP_IPC_LOCK: u32 = 14;
 const CAP_IPC_OWNER: u32 = 15;
 const CAP_SYS_ADMIN: u32 = 21;
 
-/// The limits (`kernel.shmmax` & co.), module parameters kept by `src/helpers.c`.
-pub(crate) mod limits {
-    use crate::bindings;
-
-    /// `shm_ctlmax`.
-    pub(crate) fn shmmax() -> u64 {
-        // SAFETY: Reads a module parameter.
-        unsafe { bindings::rust_shmem_sysv_shmmax() as u64 }
-    }
-
-    /// `shm_ctlall`, in pages.
-    pub(crate) fn shmall() -> u64 {
-        // SAFETY: Reads a module parameter.
-        unsafe { bindings::rust_shmem_sysv_shmall() as u64 }
-    }
-
-    /// `shm_ctlmni`; negative values count as 0, like an unreachable limit.
-    pub(crate) fn shmmni() -> usize {
-        // SAFETY: Reads a module parameter.
-        usize::try_from(unsafe { bindings::rust_shmem_sysv_shmmni() }).unwrap_or(0)
-    }
-
-    /// `shm_rmid_forced`.
-    pub(crate) fn rmid_forced() -> bool {
-        // SAFETY: Reads a module parameter.
-        unsafe { bindings::rust_shmem_sysv_shm_rmid_forced() != 0 }
-    }
-}
+/// The limits (`kernel.shmmax` & co.), module parameters kept by `src/sysv/params.c`.
+pub(crate) use crate::kabi::sysv_params as limits;
 
 /// Seconds since the epoch (`ktime_get_real_seconds`).
 fn now() -> i64 {
@@ -276,9 +251,26 @@ pub(crate) struct Namespace {
     table: Mutex<Table>,
 }
 
+/// The namespaces whose segments we know, and what reaps the dead ones.
+struct Registry {
+    namespaces: KVec<Arc<Namespace>>,
+    /// Runs [`reap`] every half second while namespaces other than the initial one are known;
+    /// made for the first of them, taken out and cancelled by [`Sysv`]'s drop.
+    reaper: Option<PeriodicWork>,
+    /// Set by [`Sysv`]'s drop: no namespace may register (and start the reaper) any more.
+    closed: bool,
+}
+
+/// How often dead namespaces are looked for, in milliseconds.
+const REAP_PERIOD_MS: u32 = 500;
+
 kernel::sync::global_lock! {
     // SAFETY: Initialised by `Sysv::new` in module init, before the device exists.
-    unsafe(uninit) static REGISTRY: Mutex<KVec<Arc<Namespace>>> = KVec::new();
+    unsafe(uninit) static REGISTRY: Mutex<Registry> = Registry {
+        namespaces: KVec::new(),
+        reaper: None,
+        closed: false,
+    };
 }
 
 /// Module-lifetime state: the registry of namespaces is emptied when this is dropped.
@@ -290,7 +282,7 @@ impl Sysv {
     /// # Safety
     ///
     /// Must be called at most once (a second `init` would reinitialise a mutex that may be held),
-    /// and before anything locks `REGISTRY` (the device, the reaping work).
+    /// and before anything locks `REGISTRY` (the device, the reaping work it starts).
     pub(crate) unsafe fn new() -> Self {
         // SAFETY: Per the contract.
         unsafe { REGISTRY.init() };
@@ -300,10 +292,15 @@ impl Sysv {
 
 impl Drop for Sysv {
     fn drop(&mut self) {
-        // SAFETY: Waits for the reaping work, which cannot be queued again after this: the
-        // device is gone, so no new namespace can register.
-        unsafe { bindings::rust_shmem_sysv_cancel_reap() };
-        let namespaces = core::mem::take(&mut *REGISTRY.lock());
+        // Nothing can schedule the reaping work once it is out of the closed registry.
+        // Cancelling it waits for a run, which takes the registry lock: not under that lock.
+        let reaper = {
+            let mut registry = REGISTRY.lock();
+            registry.closed = true;
+            registry.reaper.take()
+        };
+        drop(reaper);
+        let namespaces = core::mem::take(&mut REGISTRY.lock().namespaces);
         for ns in namespaces.iter() {
             // Breaks the segment → namespace cycles. No segment is left when the module goes
             // (each holds a module reference), except in namespaces not yet reaped.
@@ -336,19 +333,15 @@ fn free_dead(dead: KVec<Arc<Namespace>>) {
     }
 }
 
-/// Reaps dead namespaces; called by the reaping work. Returns whether namespaces other than the
-/// initial one remain (the work then runs again).
-///
-/// # Safety
-///
-/// [`Sysv::new`] must have initialised the registry lock (the work is scheduled only after it).
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rust_shmem_sysv_reap() -> bool {
+/// Reaps dead namespaces; the reaping work's function (it exists only once [`Sysv::new`] has
+/// initialised the registry). Returns whether namespaces other than the initial one remain (the
+/// work then runs again).
+fn reap() -> bool {
     let mut dead = KVec::new();
     let more = {
         let mut registry = REGISTRY.lock();
-        take_dead(&mut registry, &mut dead);
-        registry.iter().any(|ns| !ns.ipc_ns.is_initial())
+        take_dead(&mut registry.namespaces, &mut dead);
+        registry.namespaces.iter().any(|ns| !ns.ipc_ns.is_initial())
     };
     free_dead(dead);
     more
@@ -361,8 +354,11 @@ impl Namespace {
         let mut dead = KVec::new();
         let found = {
             let mut registry = REGISTRY.lock();
-            take_dead(&mut registry, &mut dead);
-            match registry.iter().find(|ns| ns.ipc_ns.is(&ipc_ns)) {
+            if registry.closed {
+                return Err(ENODEV);
+            }
+            take_dead(&mut registry.namespaces, &mut dead);
+            match registry.namespaces.iter().find(|ns| ns.ipc_ns.is(&ipc_ns)) {
                 Some(ns) => ns.clone(),
                 None => {
                     let initial = ipc_ns.is_initial();
@@ -373,10 +369,12 @@ impl Namespace {
                         }),
                         GFP_KERNEL,
                     )?;
-                    registry.push(ns.clone(), GFP_KERNEL)?;
-                    if !initial {
-                        // SAFETY: Queues the reaping work; `Sysv::drop` cancels it.
-                        unsafe { bindings::rust_shmem_sysv_schedule_reap() };
+                    if !initial && registry.reaper.is_none() {
+                        registry.reaper = Some(PeriodicWork::new(reap, REAP_PERIOD_MS)?);
+                    }
+                    registry.namespaces.push(ns.clone(), GFP_KERNEL)?;
+                    if let Some(reaper) = registry.reaper.as_ref().filter(|_| !initial) {
+                        reaper.schedule();
                     }
                     ns
                 }
