@@ -53,9 +53,7 @@ impl kernel::InPlaceModule for RustShmemModule {
         try_pin_init!(Self {
             fs <- FsRegistration::register(module, &setup::PUBLISHED),
             zero_device <- zero::register(),
-            // SAFETY: Module init runs once, and nothing locks the registry before the device
-            // below is registered.
-            _sysv: unsafe { sysv::Sysv::new() },
+            _sysv: sysv::Sysv::new()?,
             sysv_device <- sysv::device::register(),
         })
     }

@@ -20,6 +20,7 @@
 #include "helpers.h"
 /* Our own UAPI: the SysV device's ioctl structures, generated rather than written twice. */
 #include "../include/uapi/linux/rust_shmem_sysv.h"
+#include "sysv/params.h"
 
 /* Macro constants bindgen cannot evaluate on its own (BIT(), casts): bound as typed consts. */
 const unsigned int RUST_SHMEM_SB_KERNMOUNT = SB_KERNMOUNT;
@@ -49,3 +50,4 @@ const unsigned long RUST_SHMEM_PROT_READ = PROT_READ;
 const unsigned long RUST_SHMEM_PROT_WRITE = PROT_WRITE;
 const unsigned long RUST_SHMEM_PROT_EXEC = PROT_EXEC;
 const unsigned long RUST_SHMEM_SHMLBA = SHMLBA;
+const fgf_t RUST_SHMEM_FGP_LOCK = FGP_LOCK;

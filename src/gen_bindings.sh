@@ -29,6 +29,7 @@ bindgen "$header" -o "$out" \
 	--allowlist-type 'fs_parse_result' --allowlist-type 'fs_parse_result__bindgen_ty_.*' \
 	--allowlist-type 'shmem_inode_info' --allowlist-type 'shmem_inode_info__bindgen_ty_.*' \
 	--allowlist-type 'rust_shmem_sysv_.*' --allowlist-var 'RUST_SHMEM_SYSV_IOC_MAGIC' --allowlist-type 'shared_policy' --allowlist-type 'p_log' --allowlist-type 'fc_log' --allowlist-type 'kstatfs' \
+	--allowlist-type 'file_kattr' \
 	--allowlist-function 'get_tree_nodev' --allowlist-function '__fs_parse' \
 	--allowlist-function 'logfc' --allowlist-function 'fs_param_is_.*' \
 	--allowlist-function 'rust_shmem_.*' --allowlist-function 'shmem_file_setup' --allowlist-function 'put_ipc_ns' \

@@ -141,7 +141,7 @@ impl MountOptions {
 /// Whether the machine has huge pages (`has_transparent_hugepage`), without which tmpfs refuses
 /// any `huge=` but `never`.
 fn large_folios_supported() -> bool {
-    crate::kabi::mm::thp_supported()
+    crate::vfs::aops::has_transparent_hugepage()
 }
 
 /// Pages for a `size=` value: bytes as [`memparse`] reads them, or a percentage of RAM with a

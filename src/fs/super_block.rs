@@ -74,7 +74,7 @@ pub(crate) struct SbInfo {
 
 /// Pages of RAM, the base of tmpfs's defaults and `%` sizes.
 pub(crate) fn total_ram_pages() -> u64 {
-    crate::kabi::mm::totalram_pages()
+    crate::kabi::mm::total_ram_pages()
 }
 
 /// tmpfs's defaults for a user mount: half of RAM, and an inode per two pages of RAM.

@@ -5,7 +5,9 @@
 
 use crate::bindings;
 use core::ptr::NonNull;
-use kernel::prelude::*;
+use kernel::{prelude::*, task::Task};
+
+pub(crate) use crate::kabi::cred;
 
 /// A reference on an IPC namespace (`get_ipc_ns`/`put_ipc_ns`).
 ///
@@ -21,11 +23,21 @@ unsafe impl Sync for IpcNs {}
 
 impl IpcNs {
     /// The IPC namespace of the calling task.
+    /// `EINVAL` for an exiting task, which has no namespaces left.
     pub(crate) fn current() -> Result<Self> {
-        // SAFETY: A task in a system call has an `nsproxy`; the helper takes a reference.
-        let ns = unsafe { bindings::rust_shmem_current_ipc_ns_get() };
-        // INVARIANT: The helper returned a live namespace with a reference for us.
-        NonNull::new(ns).map(Self).ok_or(EINVAL)
+        // SAFETY: Only the task itself changes its `nsproxy` (`setns`, `unshare`, exit), so it
+        // may read it without a lock.
+        let nsproxy = unsafe { bindings::rust_shmem_current_nsproxy() };
+        if nsproxy.is_null() {
+            return Err(EINVAL);
+        }
+        // SAFETY: A task's live `nsproxy` holds a reference on its IPC namespace.
+        let ns = unsafe { (*nsproxy).ipc_ns };
+        let ns = NonNull::new(ns).ok_or(EINVAL)?;
+        // SAFETY: The namespace is live (see above); this takes a reference for us.
+        unsafe { bindings::rust_shmem_ipc_ns_get(ns.as_ptr()) };
+        // INVARIANT: A live namespace with a reference for us.
+        Ok(Self(ns))
     }
 
     /// Whether both refer to the same namespace.
@@ -37,13 +49,13 @@ impl IpcNs {
     /// initial namespace is never unused.
     pub(crate) fn unused(&self) -> bool {
         // SAFETY: The namespace is live by the type invariant.
-        unsafe { bindings::rust_shmem_ipc_ns_unused(self.0.as_ptr()) }
+        !self.is_initial() && unsafe { bindings::rust_shmem_ipc_ns_refs(self.0.as_ptr()) } == 1
     }
 
     /// The initial IPC namespace, which never dies.
     pub(crate) fn is_initial(&self) -> bool {
-        // SAFETY: The namespace is live by the type invariant.
-        unsafe { bindings::rust_shmem_ipc_ns_is_initial(self.0.as_ptr()) }
+        // Only the address of the exported `init_ipc_ns` is taken.
+        self.0.as_ptr() == &raw mut bindings::init_ipc_ns
     }
 
     /// `ns_capable(ns->user_ns, cap)` for the calling task.
@@ -84,16 +96,24 @@ unsafe impl Sync for PidRef {}
 impl PidRef {
     /// The thread-group id of the calling task.
     pub(crate) fn current_tgid() -> Option<Self> {
-        // SAFETY: The helper takes a reference on the caller's tgid (or returns NULL).
-        let pid = unsafe { bindings::rust_shmem_current_tgid_get() };
+        // SAFETY: `current` is valid; `get_task_pid` takes a reference on its tgid (or returns
+        // NULL for a task being reaped).
+        let pid =
+            unsafe { bindings::get_task_pid(Task::current_raw(), bindings::pid_type_PIDTYPE_TGID) };
         // INVARIANT: A live pid with a reference for us.
         NonNull::new(pid).map(Self)
     }
 
-    /// A live thread group still has this id.
+    /// A live thread group still has this id (`pid_has_task(pid, PIDTYPE_TGID)`).
     pub(crate) fn alive(&self) -> bool {
-        // SAFETY: The pid is live by the type invariant.
-        unsafe { bindings::rust_shmem_pid_has_tgid_task(self.0.as_ptr()) }
+        // SAFETY: The pid is live by the type invariant. Its task lists change under the
+        // tasklist lock, which `hlist_empty` reads without, with `READ_ONCE`: a volatile read.
+        let first = unsafe {
+            let tasks =
+                &raw const (*self.0.as_ptr()).tasks[bindings::pid_type_PIDTYPE_TGID as usize];
+            core::ptr::read_volatile(&raw const (*tasks).first)
+        };
+        !first.is_null()
     }
 
     /// The number of the pid in the caller's pid namespace (`pid_vnr`), 0 if it has none there.
@@ -138,61 +158,8 @@ impl Drop for ModuleRef {
     }
 }
 
-/// Kernel uid/gid values (`kuid_t`/`kgid_t`) of the calling task, and conversions from and to the
-/// ids of its user namespace.
-pub(crate) mod cred {
-    use super::bindings;
-    use kernel::prelude::*;
-
-    /// `current_euid()`.
-    pub(crate) fn euid() -> u32 {
-        // SAFETY: Reads the caller's credentials.
-        unsafe { bindings::rust_shmem_current_euid() }
-    }
-
-    /// `current_egid()`.
-    pub(crate) fn egid() -> u32 {
-        // SAFETY: Reads the caller's credentials.
-        unsafe { bindings::rust_shmem_current_egid() }
-    }
-
-    /// `in_group_p(kgid)`.
-    pub(crate) fn in_group(kgid: u32) -> bool {
-        // SAFETY: Reads the caller's credentials.
-        unsafe { bindings::rust_shmem_in_group_p(kgid) }
-    }
-
-    /// `from_kuid_munged(current_user_ns(), kuid)`.
-    pub(crate) fn uid_to_user(kuid: u32) -> u32 {
-        // SAFETY: Pure conversion in the caller's user namespace.
-        unsafe { bindings::rust_shmem_uid_to_user(kuid) }
-    }
-
-    /// `from_kgid_munged(current_user_ns(), kgid)`.
-    pub(crate) fn gid_to_user(kgid: u32) -> u32 {
-        // SAFETY: Pure conversion in the caller's user namespace.
-        unsafe { bindings::rust_shmem_gid_to_user(kgid) }
-    }
-
-    /// `make_kuid(current_user_ns(), uid)`; `EINVAL` if it has no mapping.
-    pub(crate) fn uid_from_user(uid: u32) -> Result<u32> {
-        let mut kuid = 0;
-        // SAFETY: `kuid` is a valid place to write.
-        kernel::error::to_result(unsafe { bindings::rust_shmem_uid_from_user(uid, &mut kuid) })?;
-        Ok(kuid)
-    }
-
-    /// `make_kgid(current_user_ns(), gid)`; `EINVAL` if it has no mapping.
-    pub(crate) fn gid_from_user(gid: u32) -> Result<u32> {
-        let mut kgid = 0;
-        // SAFETY: `kgid` is a valid place to write.
-        kernel::error::to_result(unsafe { bindings::rust_shmem_gid_from_user(gid, &mut kgid) })?;
-        Ok(kgid)
-    }
-
-    /// `rlimit(RLIMIT_MEMLOCK)` of the caller.
-    pub(crate) fn rlimit_memlock() -> u64 {
-        // SAFETY: Reads the caller's limits.
-        unsafe { bindings::rust_shmem_rlimit_memlock() as u64 }
-    }
+/// Seconds since the epoch (`ktime_get_real_seconds`), the unit of `shm_atime` & co.
+pub(crate) fn real_seconds() -> i64 {
+    // SAFETY: No preconditions.
+    unsafe { bindings::ktime_get_real_seconds() }
 }

@@ -14,7 +14,7 @@
 //! which nothing but that reference is left is reaped: its segments (none can be attached: every
 //! attachment holds a namespace reference too) are destroyed and the reference dropped. Reaping
 //! runs at every operation on the device and, while namespaces other than the initial one are
-//! known, every half second from a delayed work (`src/helpers.c`), so a dead namespace's
+//! known, every half second from a periodic work ([`PeriodicWork`]), so a dead namespace's
 //! segments go within about a second; until then they, and the namespace, stay allocated.
 //!
 //! Lock order: `mmap_lock` (VMA `open`/`close`) → a namespace's `table` mutex; `REGISTRY` is
@@ -25,15 +25,17 @@ pub(crate) mod attach;
 pub(crate) mod device;
 pub(crate) mod ids;
 
-use crate::bindings;
 use crate::fs::RustShmem;
 use crate::kabi::{
     ipc::{cred, IpcNs, ModuleRef, PidRef},
     uapi::{SysvDs, SysvInfo},
     vma::VmaFlags,
+    workqueue::PeriodicWork,
 };
 use crate::vfs::file::FileOf;
 use ids::{IdTable, Slot};
+use kernel::page::{PAGE_SHIFT, PAGE_SIZE};
+use kernel::sync::atomic::{Acquire, Atomic, Full, Release};
 use kernel::{
     module::this_module,
     new_mutex,
@@ -79,39 +81,12 @@ const CAP_IPC_LOCK: u32 = 14;
 const CAP_IPC_OWNER: u32 = 15;
 const CAP_SYS_ADMIN: u32 = 21;
 
-/// The limits (`kernel.shmmax` & co.), module parameters kept by `src/helpers.c`.
-pub(crate) mod limits {
-    use crate::bindings;
-
-    /// `shm_ctlmax`.
-    pub(crate) fn shmmax() -> u64 {
-        // SAFETY: Reads a module parameter.
-        unsafe { bindings::rust_shmem_sysv_shmmax() as u64 }
-    }
-
-    /// `shm_ctlall`, in pages.
-    pub(crate) fn shmall() -> u64 {
-        // SAFETY: Reads a module parameter.
-        unsafe { bindings::rust_shmem_sysv_shmall() as u64 }
-    }
-
-    /// `shm_ctlmni`; negative values count as 0, like an unreachable limit.
-    pub(crate) fn shmmni() -> usize {
-        // SAFETY: Reads a module parameter.
-        usize::try_from(unsafe { bindings::rust_shmem_sysv_shmmni() }).unwrap_or(0)
-    }
-
-    /// `shm_rmid_forced`.
-    pub(crate) fn rmid_forced() -> bool {
-        // SAFETY: Reads a module parameter.
-        unsafe { bindings::rust_shmem_sysv_shm_rmid_forced() != 0 }
-    }
-}
+/// The limits (`kernel.shmmax` & co.), module parameters kept by `src/sysv/params.c`.
+pub(crate) use crate::kabi::sysv_params as limits;
 
 /// Seconds since the epoch (`ktime_get_real_seconds`).
 fn now() -> i64 {
-    // SAFETY: No preconditions.
-    unsafe { bindings::ktime_get_real_seconds() }
+    crate::kabi::ipc::real_seconds()
 }
 
 /// What does not change in a segment's life: shared by its table entry and its attachments.
@@ -166,7 +141,7 @@ struct Shm {
 impl Shm {
     /// Pages charged to the namespace's `shm_tot`.
     fn pages(&self) -> u64 {
-        self.segsz.div_ceil(bindings::PAGE_SIZE as u64)
+        self.segsz.div_ceil(PAGE_SIZE as u64)
     }
 
     /// Pages in the page cache (`inode->i_mapping->nrpages`).
@@ -282,34 +257,69 @@ pub(crate) struct Namespace {
     table: Mutex<Table>,
 }
 
+/// The namespaces whose segments we know, and what reaps the dead ones.
+struct Registry {
+    namespaces: KVec<Arc<Namespace>>,
+    /// Runs [`reap`] every half second while namespaces other than the initial one are known;
+    /// made for the first of them, taken out and cancelled by [`Sysv`]'s drop.
+    reaper: Option<PeriodicWork>,
+    /// Set by [`Sysv`]'s drop: no namespace may register (and start the reaper) any more.
+    closed: bool,
+}
+
+/// How often dead namespaces are looked for, in milliseconds.
+const REAP_PERIOD_MS: u32 = 500;
+
 kernel::sync::global_lock! {
-    // SAFETY: Initialised by `Sysv::new` in module init, before the device exists.
-    unsafe(uninit) static REGISTRY: Mutex<KVec<Arc<Namespace>>> = KVec::new();
+    // SAFETY: Initialised once by `Sysv::new`; nothing locks it before `READY` says so
+    // ([`registry`]), and `Sysv::drop` only runs after `Sysv::new`.
+    unsafe(uninit) static REGISTRY: Mutex<Registry> = Registry {
+        namespaces: KVec::new(),
+        reaper: None,
+        closed: false,
+    };
+}
+
+/// Whether `REGISTRY` was claimed for initialisation, and whether it is initialised.
+static CLAIMED: Atomic<bool> = Atomic::new(false);
+static READY: Atomic<bool> = Atomic::new(false);
+
+/// The registry, locked; `ENODEV` before [`Sysv::new`] initialised it.
+fn registry() -> Result<kernel::sync::GlobalGuard<REGISTRY>> {
+    if !READY.load(Acquire) {
+        return Err(ENODEV);
+    }
+    Ok(REGISTRY.lock())
 }
 
 /// Module-lifetime state: the registry of namespaces is emptied when this is dropped.
 pub(crate) struct Sysv(());
 
 impl Sysv {
-    /// Initialises the registry.
-    ///
-    /// # Safety
-    ///
-    /// Must be called at most once (a second `init` would reinitialise a mutex that may be held),
-    /// and before anything locks `REGISTRY` (the device, the reaping work).
-    pub(crate) unsafe fn new() -> Self {
-        // SAFETY: Per the contract.
+    /// Initialises the registry. Errors: `EBUSY` if it was initialised before (once per load).
+    pub(crate) fn new() -> Result<Self> {
+        if CLAIMED.cmpxchg(false, true, Full).is_err() {
+            return Err(EBUSY);
+        }
+        // SAFETY: Only the one caller that claimed it gets here, and nothing locks the registry
+        // before `READY` is set below.
         unsafe { REGISTRY.init() };
-        Self(())
+        READY.store(true, Release);
+        Ok(Self(()))
     }
 }
 
 impl Drop for Sysv {
     fn drop(&mut self) {
-        // SAFETY: Waits for the reaping work, which cannot be queued again after this: the
-        // device is gone, so no new namespace can register.
-        unsafe { bindings::rust_shmem_sysv_cancel_reap() };
-        let namespaces = core::mem::take(&mut *REGISTRY.lock());
+        // Nothing can schedule the reaping work once it is out of the closed registry.
+        // Cancelling it waits for a run, which takes the registry lock: not under that lock.
+        let reaper = {
+            let mut registry = REGISTRY.lock();
+            registry.closed = true;
+            registry.reaper.take()
+        };
+        drop(reaper);
+        let namespaces = core::mem::take(&mut REGISTRY.lock().namespaces);
         for ns in namespaces.iter() {
             // Breaks the segment → namespace cycles. No segment is left when the module goes
             // (each holds a module reference), except in namespaces not yet reaped.
@@ -342,19 +352,17 @@ fn free_dead(dead: KVec<Arc<Namespace>>) {
     }
 }
 
-/// Reaps dead namespaces; called by the reaping work. Returns whether namespaces other than the
-/// initial one remain (the work then runs again).
-///
-/// # Safety
-///
-/// [`Sysv::new`] must have initialised the registry lock (the work is scheduled only after it).
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rust_shmem_sysv_reap() -> bool {
+/// Reaps dead namespaces; the reaping work's function (it exists only once [`Sysv::new`] has
+/// initialised the registry). Returns whether namespaces other than the initial one remain (the
+/// work then runs again).
+fn reap() -> bool {
     let mut dead = KVec::new();
     let more = {
-        let mut registry = REGISTRY.lock();
-        take_dead(&mut registry, &mut dead);
-        registry.iter().any(|ns| !ns.ipc_ns.is_initial())
+        let Ok(mut registry) = registry() else {
+            return false;
+        };
+        take_dead(&mut registry.namespaces, &mut dead);
+        registry.namespaces.iter().any(|ns| !ns.ipc_ns.is_initial())
     };
     free_dead(dead);
     more
@@ -366,9 +374,12 @@ impl Namespace {
         let ipc_ns = IpcNs::current()?;
         let mut dead = KVec::new();
         let found = {
-            let mut registry = REGISTRY.lock();
-            take_dead(&mut registry, &mut dead);
-            match registry.iter().find(|ns| ns.ipc_ns.is(&ipc_ns)) {
+            let mut registry = registry()?;
+            if registry.closed {
+                return Err(ENODEV);
+            }
+            take_dead(&mut registry.namespaces, &mut dead);
+            match registry.namespaces.iter().find(|ns| ns.ipc_ns.is(&ipc_ns)) {
                 Some(ns) => ns.clone(),
                 None => {
                     let initial = ipc_ns.is_initial();
@@ -379,10 +390,12 @@ impl Namespace {
                         }),
                         GFP_KERNEL,
                     )?;
-                    registry.push(ns.clone(), GFP_KERNEL)?;
-                    if !initial {
-                        // SAFETY: Queues the reaping work; `Sysv::drop` cancels it.
-                        unsafe { bindings::rust_shmem_sysv_schedule_reap() };
+                    if !initial && registry.reaper.is_none() {
+                        registry.reaper = Some(PeriodicWork::new(reap, REAP_PERIOD_MS)?);
+                    }
+                    registry.namespaces.push(ns.clone(), GFP_KERNEL)?;
+                    if let Some(reaper) = registry.reaper.as_ref().filter(|_| !initial) {
+                        reaper.schedule();
                     }
                     ns
                 }
@@ -457,9 +470,9 @@ impl Namespace {
             return Err(EINVAL);
         }
         // As the kernel computes it, in `size_t`, wrapping included.
-        let page = bindings::PAGE_SIZE as u64;
-        let numpages = size.wrapping_add(page - 1) >> bindings::PAGE_SHIFT;
-        if numpages << bindings::PAGE_SHIFT < size {
+        let page = PAGE_SIZE as u64;
+        let numpages = size.wrapping_add(page - 1) >> PAGE_SHIFT;
+        if numpages << PAGE_SHIFT < size {
             return Err(ENOSPC);
         }
         match table.tot.checked_add(numpages) {
@@ -666,7 +679,7 @@ impl Namespace {
                     // counts all the user's locked segments against it (in ucounts, which a
                     // module cannot reach); here each segment is checked on its own.
                     let limit = cred::rlimit_memlock();
-                    if limit != u64::MAX && shm.pages() > limit >> bindings::PAGE_SHIFT {
+                    if limit != u64::MAX && shm.pages() > limit >> PAGE_SHIFT {
                         return Err(ENOMEM);
                     }
                 }
@@ -686,7 +699,7 @@ impl Namespace {
     pub(crate) fn list(&self, out: &mut KVec<u8>) -> Result {
         let table = self.table.lock();
         for (id, shm) in table.ids.iter() {
-            let page = bindings::PAGE_SIZE as u64;
+            let page = PAGE_SIZE as u64;
             let mut w = VecWriter(out);
             core::fmt::write(
                 &mut w,

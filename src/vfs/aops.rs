@@ -10,10 +10,15 @@
 use crate::bindings;
 use crate::kabi::vma::VmOps;
 use core::marker::PhantomData;
-use kernel::{iov::IovIterDest, prelude::*};
+use kernel::{
+    iov::IovIterDest,
+    mm::virt::{flags as vm_flags, VmaRef},
+    prelude::*,
+};
 
 use super::{
-    folio::{LockedFolio, PageCache},
+    file::file_accessed,
+    folio::{folio_inode, folio_mapping, folio_test_dirty, LockedFolio, PageCache},
     FileSystem, Inode,
 };
 
@@ -73,8 +78,58 @@ pub(crate) struct FaultSite {
 impl FaultSite {
     /// Whether the mapping asked for huge pages (`MADV_HUGEPAGE`).
     fn advised(&self) -> bool {
-        // SAFETY: By the type invariant, `vma` is valid while `self` lives.
-        unsafe { bindings::rust_shmem_vma_hugepage_advised(self.vma) }
+        // SAFETY: The fault's mapping is valid for the fault, which holds its lock (the mmap
+        // lock or the VMA's own).
+        let vma = unsafe { VmaRef::from_raw(self.vma) };
+        vma.flags() & vm_flags::HUGEPAGE != 0
+    }
+
+    /// Whether huge pages are off for the mapping (`MADV_NOHUGEPAGE`, `PR_SET_THP_DISABLE`).
+    fn thp_disabled(&self) -> bool {
+        // SAFETY: The fault's mapping is valid for the fault.
+        unsafe { bindings::rust_shmem_vma_thp_disabled(self.vma) }
+    }
+}
+
+/// Whether the machine has huge pages (`has_transparent_hugepage`): without them there are no
+/// large folios.
+pub(crate) fn has_transparent_hugepage() -> bool {
+    // SAFETY: Reads a CPU feature; no preconditions.
+    unsafe { bindings::rust_shmem_has_transparent_hugepage() }
+}
+
+/// The fault result for an error (`vmf_error`).
+fn vmf_error(e: Error) -> bindings::vm_fault_t {
+    if e == ENOMEM {
+        bindings::vm_fault_reason_VM_FAULT_OOM
+    } else if e == EHWPOISON {
+        bindings::vm_fault_reason_VM_FAULT_HWPOISON
+    } else {
+        bindings::vm_fault_reason_VM_FAULT_SIGBUS
+    }
+}
+
+/// Copies `bytes` zeros, a hole's at `offset` in its page, for a read
+/// (`shmem_file_read_iter`): copying the zero page to user memory is faster than clearing it,
+/// but a pipe must not get the same page twice (`iov_iter_zero` for anything not user-backed).
+///
+/// # Safety
+///
+/// `iter` must be a valid destination iterator; `offset + bytes` must not exceed a page.
+unsafe fn copy_zeroes_to_iter(offset: usize, bytes: usize, iter: *mut bindings::iov_iter) -> usize {
+    // SAFETY: Per the contract the iterator is valid (`user_backed_iter`).
+    let user_backed = matches!(
+        u32::from(unsafe { (*iter).iter_type }),
+        bindings::iter_type_ITER_UBUF | bindings::iter_type_ITER_IOVEC
+    );
+    if user_backed {
+        // SAFETY: The zero page is always valid and never written; the range lies within it.
+        unsafe {
+            bindings::copy_page_to_iter(bindings::rust_shmem_zero_page(), offset, bytes, iter)
+        }
+    } else {
+        // SAFETY: Per the contract.
+        unsafe { bindings::iov_iter_zero(bytes, iter) }
     }
 }
 
@@ -143,22 +198,19 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
         folio: *mut bindings::folio,
     ) -> c_int {
         // SAFETY: A locked page-cache folio has a mapping, whose host is our inode.
-        let inode = unsafe { Inode::<T>::from_raw(bindings::rust_shmem_folio_inode(folio)) };
+        let inode = unsafe { Inode::<T>::from_raw(folio_inode(folio)) };
         // SAFETY: As above.
         let pages = unsafe { bindings::rust_shmem_folio_nr_pages(folio) } as u64;
         // A dirty folio that is not yet valid was preallocated, and charged then.
         // SAFETY: As above.
-        let charged = unsafe { bindings::rust_shmem_folio_test_dirty(folio) };
+        let charged = unsafe { folio_test_dirty(folio) };
         if let Err(e) = T::charge(inode, if charged { 0 } else { pages }) {
             // A folio without data and without a charge must not stay: everything else takes
             // a folio there for preallocated, charged space.
             // SAFETY: The folio is locked and in our inode's page cache; `read_folio` must
             // unlock it, also on failure.
             unsafe {
-                bindings::generic_error_remove_folio(
-                    bindings::rust_shmem_folio_mapping(folio),
-                    folio,
-                );
+                bindings::generic_error_remove_folio(folio_mapping(folio), folio);
                 bindings::folio_unlock(folio);
             }
             T::pages_dropped(inode);
@@ -281,9 +333,7 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
         if !T::large_folios_enabled(inode) {
             return 0;
         }
-        let vma = site.map_or(core::ptr::null_mut(), |site| site.vma);
-        // SAFETY: `vma` is null or the fault's mapping, valid for the fault.
-        if unsafe { bindings::rust_shmem_thp_disabled(vma) } {
+        if !has_transparent_hugepage() || site.is_some_and(FaultSite::thp_disabled) {
             return 0;
         }
         let advised = site.is_some_and(FaultSite::advised);
@@ -355,8 +405,7 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
         }
         let folio = match Self::get_folio(inode, index, 0, Some(&site), FolioUse::Fault) {
             Ok(folio) => folio,
-            // SAFETY: Maps an error code to a fault result; no other effect.
-            Err(e) => return unsafe { bindings::rust_shmem_vmf_error(e.to_errno()) },
+            Err(e) => return vmf_error(e),
         };
         // The file may have shrunk meanwhile; a folio wholly past the new end is one that
         // truncation missed.
@@ -381,7 +430,7 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
     pub(crate) unsafe extern "C" fn mmap_prepare(desc: *mut bindings::vm_area_desc) -> c_int {
         // SAFETY: The descriptor is ours to fill and its file is live.
         unsafe {
-            bindings::rust_shmem_file_accessed((*desc).file);
+            file_accessed((*desc).file);
             (*desc).vm_ops = T::VM_OPS.as_raw();
         }
         0
@@ -452,11 +501,7 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
                     Some(folio) => folio.copy_to(segment.index, segment.offset, segment.len, dest),
                     // SAFETY: `dest` is valid; a hole's segment lies within one page.
                     None => unsafe {
-                        bindings::rust_shmem_copy_zeroes_to_iter(
-                            segment.offset,
-                            segment.len,
-                            dest.as_raw(),
-                        )
+                        copy_zeroes_to_iter(segment.offset, segment.len, dest.as_raw())
                     },
                 };
                 // SAFETY: As above.
@@ -470,7 +515,7 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
         };
         let result = copy();
         // SAFETY: The file is valid; marking access updates atime like every read.
-        unsafe { bindings::rust_shmem_file_accessed(file) };
+        unsafe { file_accessed(file) };
         match result {
             Err(e) if read == 0 => e.to_errno() as isize,
             _ => read as isize,

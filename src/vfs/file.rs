@@ -77,14 +77,14 @@ impl FileRef {
         let ret = unsafe {
             let dentry = (*self.0.as_ptr()).__bindgen_anon_1.f_path.dentry;
             let inode = (*dentry).d_inode;
-            bindings::rust_shmem_inode_lock(inode);
+            super::inode::inode_lock(inode);
             let ret = bindings::notify_change(
                 &raw mut bindings::nop_mnt_idmap,
                 dentry,
                 &mut attr,
                 core::ptr::null_mut(),
             );
-            bindings::rust_shmem_inode_unlock(inode);
+            super::inode::inode_unlock(inode);
             ret
         };
         to_result(ret)
@@ -191,6 +191,21 @@ impl<F> FileOf<F> {
     /// Forgets the type.
     pub(crate) fn into_file(self) -> FileRef {
         self.file
+    }
+}
+
+/// Updates the access time of a file that was read or mapped, unless it was opened with
+/// `O_NOATIME` (`file_accessed`).
+///
+/// # Safety
+///
+/// `file` must be a live file.
+pub(crate) unsafe fn file_accessed(file: *mut bindings::file) {
+    // SAFETY: Per the contract the file is live; `f_flags` and `f_path` are set when it is opened.
+    unsafe {
+        if (*file).f_flags & bindings::O_NOATIME == 0 {
+            bindings::touch_atime(&raw const (*file).__bindgen_anon_1.f_path);
+        }
     }
 }
 

@@ -31,8 +31,8 @@ impl<T: FileAttrOps> FileAttrVtable<T> {
     ) -> c_int {
         // SAFETY: Per the contract the dentry is positive and its inode ours.
         let inode = unsafe { Inode::<T>::from_raw((*dentry).d_inode) };
-        // SAFETY: `fa` is valid for the call.
-        unsafe { bindings::fileattr_fill_flags(fa, T::flags(inode)) };
+        // SAFETY: `fa` is valid for the call; `full::file_kattr` is its complete layout.
+        unsafe { bindings::fileattr_fill_flags(fa.cast(), T::flags(inode)) };
         0
     }
 
@@ -44,13 +44,9 @@ impl<T: FileAttrOps> FileAttrVtable<T> {
         dentry: *mut bindings::dentry,
         fa: *mut bindings::file_kattr,
     ) -> c_int {
-        // SAFETY: `fa` is valid for the call.
-        let (has_fsx, flags) = unsafe {
-            (
-                bindings::rust_shmem_fileattr_has_fsx(fa),
-                bindings::rust_shmem_fileattr_flags(fa),
-            )
-        };
+        let fa = fa.cast::<bindings::full::file_kattr>();
+        // SAFETY: `fa` is valid for the call; `full::file_kattr` is its complete layout.
+        let (has_fsx, flags) = unsafe { (bindings::rust_shmem_fileattr_has_fsx(fa), (*fa).flags) };
         // Extended (XFS-style) attributes have no meaning here.
         if has_fsx {
             return EOPNOTSUPP.to_errno();

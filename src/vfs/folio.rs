@@ -4,7 +4,11 @@
 
 use crate::bindings;
 use core::{marker::PhantomData, ptr::NonNull};
-use kernel::{error::to_result, iov::IovIterDest, prelude::*};
+use kernel::{
+    error::{from_err_ptr, to_result},
+    iov::IovIterDest,
+    prelude::*,
+};
 
 use super::{FileSystem, Inode};
 
@@ -14,6 +18,70 @@ use super::{FileSystem, Inode};
 ///
 /// We own one reference on a valid folio.
 pub(crate) struct FolioRef(NonNull<bindings::folio>);
+
+/// The fields of a folio's first page that make it a page-cache folio (`folio->mapping` & co.).
+///
+/// # Safety
+///
+/// `folio` must point to a valid folio.
+unsafe fn fields(folio: *mut bindings::folio) -> *mut bindings::folio__bindgen_ty_1__bindgen_ty_1 {
+    // SAFETY: Per the contract; only the address is computed.
+    unsafe { &raw mut (*folio).__bindgen_anon_1.__bindgen_anon_1 }
+}
+
+/// The page cache a folio is in (`folio->mapping`), null when it has been taken out.
+///
+/// # Safety
+///
+/// `folio` must point to a valid folio that the caller holds locked (which keeps its mapping).
+pub(crate) unsafe fn folio_mapping(folio: *mut bindings::folio) -> *mut bindings::address_space {
+    // SAFETY: Per the contract.
+    unsafe { (*fields(folio)).mapping }
+}
+
+/// The inode whose page cache a folio is in (`folio_inode`: `folio->mapping->host`).
+///
+/// # Safety
+///
+/// `folio` must point to a valid folio that the caller holds locked and that is in a page cache.
+pub(crate) unsafe fn folio_inode(folio: *mut bindings::folio) -> *mut bindings::inode {
+    // SAFETY: Per the contract, the folio has a mapping, which lives as long as its host.
+    unsafe { (*folio_mapping(folio)).host }
+}
+
+/// Whether a folio is dirty (`folio_test_dirty`: `PG_dirty`, read like `test_bit` does).
+///
+/// # Safety
+///
+/// `folio` must point to a valid folio.
+pub(crate) unsafe fn folio_test_dirty(folio: *mut bindings::folio) -> bool {
+    // SAFETY: Per the contract; the flags change atomically under us, hence the volatile read.
+    let flags = unsafe { core::ptr::read_volatile(&raw const (*fields(folio)).flags.f) };
+    flags & (1 << bindings::pageflags_PG_dirty) != 0
+}
+
+/// Page `n` of a folio (`folio_page`: the folio's pages follow its first in the memory map).
+///
+/// # Safety
+///
+/// `folio` must point to a valid folio of more than `n` pages.
+unsafe fn folio_page(folio: *mut bindings::folio, n: usize) -> *mut bindings::page {
+    // SAFETY: Per the contract; only the address is computed.
+    let first = unsafe { &raw mut (*folio).__bindgen_anon_1.page };
+    first.wrapping_add(n)
+}
+
+/// The page of a folio that holds page `index` of its file (`folio_file_page`).
+///
+/// # Safety
+///
+/// `folio` must point to a valid folio that holds page `index` of its file.
+unsafe fn folio_file_page(folio: *mut bindings::folio, index: u64) -> *mut bindings::page {
+    // SAFETY: Per the contract.
+    let nr = unsafe { bindings::rust_shmem_folio_nr_pages(folio) } as u64;
+    // SAFETY: Per the contract; the page is within the folio.
+    unsafe { folio_page(folio, (index & (nr - 1)) as usize) }
+}
 
 impl FolioRef {
     fn raw(&self) -> *mut bindings::folio {
@@ -37,8 +105,11 @@ impl FolioRef {
     ) -> usize {
         let offset = (index - self.index()) as usize * bindings::PAGE_SIZE + offset;
         // SAFETY: The folio is valid and we hold a reference; `dest` is a valid iterator. The
-        // copy is bounds-checked against the folio by `copy_folio_to_iter`.
-        unsafe { bindings::rust_shmem_copy_folio_to_iter(self.raw(), offset, len, dest.as_raw()) }
+        // copy from its first page on is bounds-checked against the folio by
+        // `copy_page_to_iter` (this is `copy_folio_to_iter`).
+        unsafe {
+            bindings::copy_page_to_iter(folio_page(self.raw(), 0), offset, len, dest.as_raw())
+        }
     }
 
     /// The number of pages in the folio.
@@ -51,8 +122,8 @@ impl FolioRef {
 impl FolioRef {
     /// The page index of the folio's first page.
     pub(crate) fn index(&self) -> u64 {
-        // SAFETY: The folio is valid and in a mapping while we hold a reference.
-        unsafe { bindings::rust_shmem_folio_index(self.raw()) as u64 }
+        // SAFETY: The folio is valid while we hold a reference; it stays at its index.
+        unsafe { (*fields(self.raw())).__bindgen_anon_2.index as u64 }
     }
 }
 
@@ -63,7 +134,7 @@ impl FolioRef {
         let folio = core::mem::ManuallyDrop::new(self);
         // SAFETY: The folio is valid and holds page `index` of its file (the caller looked it up
         // at that index); the reference we own stays on the folio, which the page belongs to.
-        unsafe { bindings::rust_shmem_folio_file_page(folio.raw(), index as c_ulong) }
+        unsafe { folio_file_page(folio.raw(), index) }
     }
 }
 
@@ -97,7 +168,7 @@ impl LockedFolio {
     /// not be charged or it lies past the end of a file that shrank under a fault.
     pub(crate) fn remove(self) {
         // SAFETY: We hold the folio locked, so its mapping cannot change under us.
-        let mapping = unsafe { bindings::rust_shmem_folio_mapping(self.0.raw()) };
+        let mapping = unsafe { folio_mapping(self.0.raw()) };
         if !mapping.is_null() {
             // SAFETY: A locked folio of `mapping`, whose host is a regular file of ours. The
             // only failure is a folio that left `mapping` already, which leaves nothing to do.
@@ -108,8 +179,16 @@ impl LockedFolio {
     /// Zeroes what a write of `len` bytes at file position `pos` leaves of a folio that holds no
     /// data yet (`simple_write_begin`).
     pub(crate) fn zero_around_write(&self, pos: i64, len: usize) {
-        // SAFETY: We hold the folio locked, and it holds `pos`.
-        unsafe { bindings::rust_shmem_folio_zero_around(self.0.raw(), pos, len) };
+        let size = self.nr_pages() as usize * bindings::PAGE_SIZE;
+        // `offset_in_folio`: folio sizes are powers of two.
+        let from = pos as usize & (size - 1);
+        let len = len.min(size - from);
+        if len != size {
+            // SAFETY: We hold the folio locked; both ranges lie within it.
+            unsafe {
+                bindings::rust_shmem_folio_zero_segments(self.0.raw(), 0, from, from + len, size)
+            };
+        }
     }
 
     /// Our reference alone, for a folio whose lock someone else has released.
@@ -130,7 +209,7 @@ impl LockedFolio {
     pub(crate) fn into_locked_page(self, index: u64) -> *mut bindings::page {
         let folio = self.into_raw();
         // SAFETY: The folio is valid and holds page `index` of its file (looked up there).
-        unsafe { bindings::rust_shmem_folio_file_page(folio, index as c_ulong) }
+        unsafe { folio_file_page(folio, index) }
     }
 
     /// Keeps a new folio as preallocated space, like `shmem_fallocate`: dirty, so nothing but
@@ -145,9 +224,21 @@ impl LockedFolio {
 impl LockedFolio {
     /// Turns a preallocated folio into zeroed data (`SGP_FALLOC` on a folio fallocated
     /// earlier): from then on it reads, seeks and counts as written.
+    ///
+    /// A page at a time with the architecture's page clearing, as `shmem_get_folio_gfp`'s
+    /// "clear:" does: on x86 that is `rep stosb` where ERMS makes it the fastest, which the
+    /// `memset` of `folio_zero_range` would not use.
     pub(crate) fn fill_zeroes(&self) {
-        // SAFETY: We hold the folio locked, as zeroing it and setting its flags require.
-        unsafe { bindings::rust_shmem_folio_zero_mark_uptodate(self.0.raw()) };
+        let folio = self.0.raw();
+        for i in 0..self.nr_pages() as usize {
+            // SAFETY: We hold the folio locked; page `i` is one of its pages.
+            unsafe { bindings::rust_shmem_clear_highpage(folio_page(folio, i)) };
+        }
+        // SAFETY: We hold the folio locked, as setting its flags requires; its data is valid.
+        unsafe {
+            bindings::rust_shmem_flush_dcache_folio(folio);
+            bindings::rust_shmem_folio_mark_uptodate(folio);
+        }
     }
 }
 
@@ -186,20 +277,32 @@ impl<'a, T: FileSystem> PageCache<'a, T> {
 
     /// The folio at page `index`, if there is one.
     pub(crate) fn lookup(&self, index: u64) -> Option<FolioRef> {
-        // SAFETY: The mapping is valid; the lookup takes a reference on what it returns.
-        let folio = unsafe { bindings::rust_shmem_folio_lookup(self.mapping(), index as c_ulong) };
-        // INVARIANT: A non-null result carries a reference for us.
-        NonNull::new(folio).map(FolioRef)
+        self.get_folio(index, 0).map(FolioRef)
+    }
+
+    /// `__filemap_get_folio(mapping, index, fgp, 0)`: the folio at `index` with a reference for
+    /// us, on the terms of `fgp`; `None` if there is none (`-ENOENT`).
+    fn get_folio(&self, index: u64, fgp: bindings::fgf_t) -> Option<NonNull<bindings::folio>> {
+        // SAFETY: The mapping is valid; the lookup takes a reference on what it returns, and
+        // the other flags in `fgp` only lock it. A null policy is `__filemap_get_folio`'s.
+        let folio = unsafe {
+            bindings::__filemap_get_folio_mpol(
+                self.mapping(),
+                index as c_ulong,
+                fgp,
+                0,
+                core::ptr::null_mut(),
+            )
+        };
+        from_err_ptr(folio).ok().and_then(NonNull::new)
     }
 
     /// The folio holding page `index`, if there is one, locked.
     pub(crate) fn lookup_locked(&self, index: u64) -> Option<LockedFolio> {
-        // SAFETY: The mapping is valid; a folio returned is locked, still in the mapping, and
-        // carries a reference for us.
-        let folio =
-            unsafe { bindings::rust_shmem_folio_lookup_locked(self.mapping(), index as c_ulong) };
-        // INVARIANT: As above.
-        NonNull::new(folio).map(|folio| LockedFolio(FolioRef(folio)))
+        // INVARIANT: A folio returned is locked, still in the mapping, and carries a reference
+        // for us.
+        self.get_folio(index, bindings::RUST_SHMEM_FGP_LOCK)
+            .map(|folio| LockedFolio(FolioRef(folio)))
     }
 
     /// The allocation flags of the mapping (`mapping_gfp_mask`).
@@ -223,14 +326,7 @@ impl<'a, T: FileSystem> PageCache<'a, T> {
             orders &= !(1 << order);
             let first = index & !((1u64 << order) - 1);
             let last = first + (1u64 << order) - 1;
-            // SAFETY: The mapping is valid.
-            if unsafe {
-                bindings::rust_shmem_mapping_range_used(
-                    self.mapping(),
-                    first as c_ulong,
-                    last as c_ulong,
-                )
-            } {
+            if self.range_used(first, last) {
                 continue;
             }
             if let Some(folio) = Self::alloc(large_gfp, order) {
@@ -241,12 +337,37 @@ impl<'a, T: FileSystem> PageCache<'a, T> {
         self.insert(folio, index)
     }
 
+    /// Whether the page cache has any entry in `first..=last` (the `xa_find` of
+    /// `shmem_suitable_orders`).
+    fn range_used(&self, first: u64, last: u64) -> bool {
+        let mut first = first as c_ulong;
+        // SAFETY: The mapping is valid; `xa_find` takes the RCU read lock itself, and only
+        // writes `first`.
+        let entry = unsafe {
+            bindings::xa_find(
+                &raw mut (*self.mapping()).i_pages,
+                &mut first,
+                last as c_ulong,
+                bindings::XA_PRESENT,
+            )
+        };
+        !entry.is_null()
+    }
+
     /// A new locked folio of `order` pages that is in no page cache.
     fn alloc(gfp: bindings::gfp_t, order: u32) -> Option<LockedFolio> {
-        // SAFETY: Allocation has no precondition; the result is locked and ours, or null.
-        let folio = unsafe { bindings::rust_shmem_folio_alloc_locked(gfp, order) };
-        // INVARIANT: We own the allocation's reference.
-        NonNull::new(folio).map(|folio| LockedFolio(FolioRef(folio)))
+        // SAFETY: Allocation has no precondition; the result is ours, or null.
+        let folio = NonNull::new(unsafe { bindings::rust_shmem_filemap_alloc_folio(gfp, order) })?;
+        // SAFETY: Nothing else knows the new folio yet: its flags are ours to set without
+        // atomics (`__folio_set_locked`).
+        unsafe {
+            bindings::__set_bit(
+                bindings::pageflags_PG_locked as c_ulong,
+                &raw mut (*fields(folio.as_ptr())).flags.f,
+            )
+        };
+        // INVARIANT: We own the allocation's reference, and the folio is locked.
+        Some(LockedFolio(FolioRef(folio)))
     }
 
     /// Puts a new locked folio into the page cache at `index`, its first page.
@@ -261,8 +382,11 @@ impl<'a, T: FileSystem> PageCache<'a, T> {
             drop(folio.lock_released());
             return Err(e);
         }
-        // SAFETY: The folio is new and in our page cache.
-        unsafe { bindings::rust_shmem_count_large_folio_alloc(folio.0.raw()) };
+        // The vmstat event tmpfs counts for a new PMD-sized folio (`thp_file_alloc`).
+        if folio.nr_pages() as usize * bindings::PAGE_SIZE >= bindings::RUST_SHMEM_HPAGE_PMD_SIZE {
+            // SAFETY: Counting an event has no precondition.
+            unsafe { bindings::rust_shmem_count_vm_event(bindings::vm_event_item_THP_FILE_ALLOC) };
+        }
         Ok(folio)
     }
 

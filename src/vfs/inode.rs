@@ -19,8 +19,7 @@ pub(crate) struct Kgid(pub(crate) u32);
 impl Kuid {
     /// The filesystem user id of the current task (`current_fsuid()`).
     pub(crate) fn current_fs() -> Self {
-        // SAFETY: Reads the current task's credentials, which are always valid.
-        Self(unsafe { bindings::rust_shmem_current_fsuid() })
+        Self(crate::kabi::cred::fsuid())
     }
 
     /// The id as seen from the initial user namespace, as `/proc/mounts` shows it.
@@ -43,8 +42,7 @@ impl Kuid {
 impl Kgid {
     /// The filesystem group id of the current task (`current_fsgid()`).
     pub(crate) fn current_fs() -> Self {
-        // SAFETY: Reads the current task's credentials, which are always valid.
-        Self(unsafe { bindings::rust_shmem_current_fsgid() })
+        Self(crate::kabi::cred::fsgid())
     }
 
     /// The id as seen from the initial user namespace, as `/proc/mounts` shows it.
@@ -241,7 +239,7 @@ impl<T: FileSystem> Inode<T> {
     /// Takes the inode lock (`inode_lock`, the `i_rwsem` writers and truncation hold).
     pub(crate) fn lock(&self) -> InodeGuard<'_, T> {
         // SAFETY: The inode is valid; the guard unlocks.
-        unsafe { bindings::rust_shmem_inode_lock(self.as_raw()) };
+        unsafe { inode_lock(self.as_raw()) };
         InodeGuard(self)
     }
 
@@ -249,7 +247,12 @@ impl<T: FileSystem> Inode<T> {
     /// file's size).
     pub(crate) fn touch_mtime_ctime(&self) {
         // SAFETY: The inode is valid; every caller holds its lock (the VFS, for directories).
-        unsafe { bindings::rust_shmem_inode_touch_mtime_ctime(self.as_raw()) };
+        // `inode_set_mtime_to_ts` is two `WRITE_ONCE`s, for lockless readers of the times.
+        unsafe {
+            let ts = bindings::inode_set_ctime_current(self.as_raw());
+            core::ptr::write_volatile(&raw mut (*self.as_raw()).i_mtime_sec, ts.tv_sec);
+            core::ptr::write_volatile(&raw mut (*self.as_raw()).i_mtime_nsec, ts.tv_nsec as u32);
+        }
     }
 
     /// Sets the size without touching the page cache (`i_size_write`).
@@ -262,6 +265,26 @@ impl<T: FileSystem> Inode<T> {
         // atomic for the lockless readers.
         unsafe { core::ptr::write_volatile(&raw mut (*self.as_raw()).i_size, size) };
     }
+}
+
+/// Takes the inode lock (`inode_lock`: `i_rwsem` for writing).
+///
+/// # Safety
+///
+/// `inode` must be a live inode, which the caller unlocks with [`inode_unlock`].
+pub(crate) unsafe fn inode_lock(inode: *mut bindings::inode) {
+    // SAFETY: Per the contract the inode, and so its `i_rwsem`, is live.
+    unsafe { bindings::down_write(&raw mut (*inode).i_rwsem) };
+}
+
+/// Releases the inode lock (`inode_unlock`).
+///
+/// # Safety
+///
+/// `inode` must be a live inode whose lock the caller took with [`inode_lock`].
+pub(crate) unsafe fn inode_unlock(inode: *mut bindings::inode) {
+    // SAFETY: Per the contract.
+    unsafe { bindings::up_write(&raw mut (*inode).i_rwsem) };
 }
 
 /// The inode lock of an inode, held; released on drop.
@@ -298,7 +321,7 @@ impl<T: FileSystem> InodeGuard<'_, T> {
 impl<T: FileSystem> Drop for InodeGuard<'_, T> {
     fn drop(&mut self) {
         // SAFETY: We hold the lock taken in `Inode::lock`.
-        unsafe { bindings::rust_shmem_inode_unlock(self.0.as_raw()) };
+        unsafe { inode_unlock(self.0.as_raw()) };
     }
 }
 
@@ -453,11 +476,12 @@ impl<T: FileSystem> NewInode<T> {
         unsafe {
             let mapping = (*self.raw()).i_mapping;
             (*mapping).a_ops = aops;
-            bindings::rust_shmem_mapping_set_gfp_mask(
-                mapping,
-                bindings::RUST_SHMEM_GFP_HIGHUSER_MOVABLE,
+            // `mapping_set_gfp_mask`, `mapping_set_unevictable`.
+            (*mapping).gfp_mask = bindings::RUST_SHMEM_GFP_HIGHUSER_MOVABLE;
+            bindings::set_bit(
+                bindings::mapping_flags_AS_UNEVICTABLE as c_ulong,
+                &raw mut (*mapping).flags,
             );
-            bindings::rust_shmem_mapping_set_unevictable(mapping);
             bindings::rust_shmem_mapping_set_large_folios(mapping);
         }
     }

@@ -5,8 +5,9 @@
 //! `ipc/shm.c`, whose attach files (`alloc_file_clone`) share the segment's inode.
 
 use crate::bindings;
-use core::{marker::PhantomData, ptr::NonNull};
-use kernel::{error::from_err_ptr, module::this_module, prelude::*};
+use crate::kabi::mm::{walk_vmas, FileId};
+use core::{marker::PhantomData, ops::ControlFlow, ptr::NonNull};
+use kernel::{error::from_err_ptr, module::this_module, page::PAGE_SIZE, prelude::*};
 
 use super::{
     aops::{PageCacheOps, PageCacheVtable},
@@ -102,7 +103,7 @@ impl<T: PrivateFile> PrivateVtable<T> {
         // What the filesystem's own `mmap_prepare` does, with `T`'s operations.
         // SAFETY: The file is live; the VMA is ours to set up.
         unsafe {
-            bindings::rust_shmem_file_accessed(file);
+            super::file::file_accessed(file);
             (*vma).vm_ops = T::vm_ops().as_raw();
         }
         0
@@ -218,51 +219,36 @@ pub(crate) struct FoundMapping {
     pub(crate) size: i64,
 }
 
-/// The identity of a file, for comparisons only (no reference, never dereferenced).
-///
-/// # Invariants
-///
-/// None on the pointer: the file may be gone, so it is only ever compared, never dereferenced.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) struct FileId(*const bindings::file);
-
 /// The first VMA of the caller at or above `from` that maps a file of `T` at the page offset of
 /// its distance from `addr`, ending no further than `limit` bytes above `addr` (no bound if 0)
-/// and mapping `file` if given: `ksys_shmdt`'s test. Errors: `EINTR` for a fatal signal while
-/// waiting for the mmap lock.
+/// and mapping `file` if given: `ksys_shmdt`'s test, under the mmap read lock.
 pub(crate) fn find_mapping<T: PrivateFile>(
     addr: u64,
     from: u64,
     file: Option<FileId>,
     limit: i64,
 ) -> Result<Option<FoundMapping>> {
-    let (mut start, mut end, mut vm_file, mut size) = (0, 0, core::ptr::null_mut(), 0);
-    let addr = c_ulong::try_from(addr).map_err(|_| EINVAL)?;
-    let from = c_ulong::try_from(from).map_err(|_| EINVAL)?;
-    let want = file.map_or(core::ptr::null_mut(), |f| f.0.cast_mut());
-    // SAFETY: The helper walks the caller's VMAs under the mmap lock and writes the four
-    // out-parameters, which are valid places; `ops` and `file` are only compared.
-    let found = unsafe {
-        bindings::rust_shmem_find_shm_vma(
-            addr,
-            from,
-            T::vm_ops().as_raw(),
-            want,
-            limit,
-            &mut start,
-            &mut end,
-            &mut vm_file,
-            &mut size,
-        )
-    };
-    match found {
-        0 => Ok(None),
-        1 => Ok(Some(FoundMapping {
-            start: start as u64,
-            end: end as u64,
-            file: FileId(vm_file),
-            size,
-        })),
-        e => Err(Error::from_errno(e)),
-    }
+    let addr = usize::try_from(addr).map_err(|_| EINVAL)?;
+    let from = usize::try_from(from).map_err(|_| EINVAL)?;
+    let ops = T::vm_ops().as_raw();
+    let found = walk_vmas(from, |vma| {
+        if limit != 0 && vma.end().wrapping_sub(addr) as i64 > limit {
+            return ControlFlow::Break(None);
+        }
+        if !vma.has_ops(ops) || vma.start().wrapping_sub(addr) / PAGE_SIZE != vma.pgoff() {
+            return ControlFlow::Continue(());
+        }
+        match vma.file() {
+            Some((id, size)) if file.is_none_or(|file| file == id) => {
+                ControlFlow::Break(Some(FoundMapping {
+                    start: vma.start() as u64,
+                    end: vma.end() as u64,
+                    file: id,
+                    size,
+                }))
+            }
+            _ => ControlFlow::Continue(()),
+        }
+    });
+    Ok(found.flatten())
 }

@@ -108,7 +108,7 @@ pub(crate) unsafe extern "C" fn splice_read<T: FileSystem>(
         super::cond_resched();
     }
     // SAFETY: The file is valid; reads update atime.
-    unsafe { bindings::rust_shmem_file_accessed(file) };
+    unsafe { super::file::file_accessed(file) };
     if spliced > 0 {
         spliced as isize
     } else {
