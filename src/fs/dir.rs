@@ -13,7 +13,7 @@ use super::{inode::new_inode, super_block::BOGO_INODE_SIZE, RustShmem};
 use crate::vfs::consts;
 use crate::vfs::{
     dir_ops::{rename_exchange, rename_timestamp, simple_link, simple_unlink, DirOps},
-    inode::Idmap,
+    inode::{Idmap, Locked},
     Dentry, Inode, NewInode,
 };
 use kernel::page::PAGE_SIZE;
@@ -27,7 +27,7 @@ const SHORT_SYMLINK_LEN: usize = 128;
 
 impl RustShmem {
     /// Links a new inode into `dir` at `dentry`: size, times, dcache.
-    fn add_entry(dir: &Inode<Self>, dentry: &Dentry<Self>, inode: NewInode<Self>) -> Result {
+    fn add_entry(dir: &Locked<Self>, dentry: &Dentry<Self>, inode: NewInode<Self>) -> Result {
         dir.add_size(BOGO_DIRENT_SIZE);
         dir.touch_mtime_ctime();
         inode.instantiate(dentry);
@@ -37,7 +37,7 @@ impl RustShmem {
     /// A whiteout (a 0:0 character device) under `old`'s name, for `RENAME_WHITEOUT`. It is
     /// hashed while `old` is still in place; lookups find one or the other until the rename
     /// moves `old` away.
-    fn whiteout(idmap: Idmap<'_>, dir: &Inode<Self>, old: &Dentry<Self>) -> Result {
+    fn whiteout(idmap: Idmap<'_>, dir: &Locked<Self>, old: &Dentry<Self>) -> Result {
         let twin = old.alloc_twin()?;
         let mode = (consts::S_IFCHR | consts::WHITEOUT_MODE) as u16;
         Self::mknod(idmap, dir, &twin, mode, consts::WHITEOUT_DEV)
@@ -47,7 +47,7 @@ impl RustShmem {
 impl DirOps for RustShmem {
     fn mknod(
         idmap: Idmap<'_>,
-        dir: &Inode<Self>,
+        dir: &Locked<Self>,
         dentry: &Dentry<Self>,
         mode: u16,
         dev: u32,
@@ -58,7 +58,7 @@ impl DirOps for RustShmem {
         Self::add_entry(dir, dentry, inode)
     }
 
-    fn mkdir(idmap: Idmap<'_>, dir: &Inode<Self>, dentry: &Dentry<Self>, mode: u16) -> Result {
+    fn mkdir(idmap: Idmap<'_>, dir: &Locked<Self>, dentry: &Dentry<Self>, mode: u16) -> Result {
         Self::mknod(idmap, dir, dentry, mode | consts::S_IFDIR as u16, 0)?;
         // The new directory's `..`.
         dir.inc_nlink();
@@ -67,7 +67,7 @@ impl DirOps for RustShmem {
 
     fn symlink(
         idmap: Idmap<'_>,
-        dir: &Inode<Self>,
+        dir: &Locked<Self>,
         dentry: &Dentry<Self>,
         target: &CStr,
     ) -> Result {
@@ -94,8 +94,12 @@ impl DirOps for RustShmem {
         Ok(inode)
     }
 
-    fn link(old: &Dentry<Self>, dir: &Inode<Self>, new: &Dentry<Self>) -> Result {
-        let inode = old.inode().ok_or(ENOENT)?;
+    fn link(
+        old: &Dentry<Self>,
+        inode: &Locked<Self>,
+        dir: &Locked<Self>,
+        new: &Dentry<Self>,
+    ) -> Result {
         let sb = inode.super_block().info();
         // Each further name pins a dentry, so it counts like an inode; the first name of an
         // O_TMPFILE file does not, its inode was counted when it was made.
@@ -107,32 +111,31 @@ impl DirOps for RustShmem {
         simple_link(old, dir, new)
     }
 
-    fn unlink(dir: &Inode<Self>, dentry: &Dentry<Self>) -> Result {
-        let inode = dentry.inode().ok_or(ENOENT)?;
-        if inode.nlink() > 1 && !inode.is_dir() {
-            inode.super_block().info().release_inode(0);
+    fn unlink(dir: &Locked<Self>, dentry: &Dentry<Self>, victim: &Locked<Self>) -> Result {
+        if victim.nlink() > 1 && !victim.is_dir() {
+            victim.super_block().info().release_inode(0);
         }
         dir.add_size(-BOGO_DIRENT_SIZE);
         simple_unlink(dir, dentry);
         Ok(())
     }
 
-    fn rmdir(dir: &Inode<Self>, dentry: &Dentry<Self>) -> Result {
+    fn rmdir(dir: &Locked<Self>, dentry: &Dentry<Self>, victim: &Locked<Self>) -> Result {
         if dentry.has_children() {
             return Err(ENOTEMPTY);
         }
-        let inode = dentry.inode().ok_or(ENOENT)?;
-        inode.drop_nlink();
+        victim.drop_nlink();
         dir.drop_nlink();
-        Self::unlink(dir, dentry)
+        Self::unlink(dir, dentry, victim)
     }
 
     fn rename(
         idmap: Idmap<'_>,
-        old_dir: &Inode<Self>,
+        old_dir: &Locked<Self>,
         old: &Dentry<Self>,
-        new_dir: &Inode<Self>,
+        new_dir: &Locked<Self>,
         new: &Dentry<Self>,
+        target: Option<&Locked<Self>>,
         flags: u32,
     ) -> Result {
         let known = consts::RENAME_NOREPLACE | consts::RENAME_EXCHANGE | consts::RENAME_WHITEOUT;
@@ -149,8 +152,8 @@ impl DirOps for RustShmem {
         if flags & consts::RENAME_WHITEOUT != 0 {
             Self::whiteout(idmap, old_dir, old)?;
         }
-        if let Some(target) = new.inode() {
-            Self::unlink(new_dir, new)?;
+        if let Some(target) = target {
+            Self::unlink(new_dir, new, target)?;
             if moved_dir {
                 target.drop_nlink();
                 old_dir.drop_nlink();

@@ -9,7 +9,7 @@
 
 use super::RustShmem;
 use crate::vfs::consts;
-use crate::vfs::{xattr::XattrOps, Inode};
+use crate::vfs::{inode::Locked, xattr::XattrOps, Inode};
 use kernel::{new_mutex, prelude::*, sync::Mutex};
 
 /// One attribute: its full name with the NUL, and its value.
@@ -67,7 +67,7 @@ impl XattrOps for RustShmem {
         Ok(len)
     }
 
-    fn xattr_set(inode: &Inode<Self>, name: &CStr, value: Option<&[u8]>, flags: c_int) -> Result {
+    fn xattr_set(inode: &Locked<Self>, name: &CStr, value: Option<&[u8]>, flags: c_int) -> Result {
         let sb = inode.super_block().info();
         let mut list = inode.info().xattrs.list.lock();
         let name = name.to_bytes_with_nul();

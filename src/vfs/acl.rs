@@ -6,7 +6,7 @@
 use crate::bindings;
 use kernel::{error::to_result, prelude::*};
 
-use super::{FileSystem, Inode, NewInode};
+use super::{inode::Locked, FileSystem, Inode, NewInode};
 
 /// `inode_operations::set_acl`: an access ACL may change the mode bits; the ACL goes into the
 /// cache, replacing the old one.
@@ -36,7 +36,8 @@ pub(crate) unsafe extern "C" fn set_acl<T: FileSystem>(
             return ret;
         }
     }
-    inode.touch_ctime();
+    // SAFETY: The VFS holds the inode lock around `set_acl` (`vfs_set_acl`).
+    unsafe { Locked::assume(inode) }.touch_ctime();
     // SAFETY: The cache takes its own reference on `acl` (which may be null).
     unsafe { bindings::set_cached_acl(inode.as_raw(), kind, acl) };
     0

@@ -19,6 +19,7 @@ use kernel::{
 use super::{
     file::file_accessed,
     folio::{folio_inode, folio_mapping, folio_test_dirty, LockedFolio, PageCache},
+    inode::Locked,
     FileSystem, Inode,
 };
 
@@ -635,11 +636,12 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
         if ret != 0 {
             return ret;
         }
-        // SAFETY: `dentry` is a positive dentry of ours and `attr` valid for the call.
+        // SAFETY: `dentry` is a positive dentry of ours, its inode locked by the VFS
+        // (`notify_change`), and `attr` valid for the call.
         let (inode, resize) = unsafe {
             let resize = (*attr).ia_valid & bindings::ATTR_SIZE != 0;
             (
-                Inode::<T>::from_raw((*dentry).d_inode),
+                Locked::assume(Inode::<T>::from_raw((*dentry).d_inode)),
                 resize.then(|| (*attr).ia_size),
             )
         };
@@ -651,8 +653,7 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
                 }
             }
             if new > old {
-                // SAFETY: The VFS holds the inode lock.
-                unsafe { inode.write_size(new) };
+                inode.write_size(new);
             } else {
                 // SAFETY: As above; truncation runs under the inode lock.
                 unsafe { bindings::truncate_setsize(inode.as_raw(), new) };

@@ -10,45 +10,60 @@ use kernel::{
     prelude::*,
 };
 
-use super::{inode::Idmap, Dentry, FileSystem, Inode, NewInode};
+use super::{
+    inode::{Idmap, Locked},
+    Dentry, FileSystem, Inode, NewInode,
+};
 
 /// The directory operations of a dcache-based filesystem.
 pub(crate) trait DirOps: super::xattr::XattrOps {
     /// Creates a regular file, device node, fifo or socket (`mode` carries the type).
     fn mknod(
         idmap: Idmap<'_>,
-        dir: &Inode<Self>,
+        dir: &Locked<Self>,
         dentry: &Dentry<Self>,
         mode: u16,
         dev: u32,
     ) -> Result;
 
     /// Creates a directory.
-    fn mkdir(idmap: Idmap<'_>, dir: &Inode<Self>, dentry: &Dentry<Self>, mode: u16) -> Result;
+    fn mkdir(idmap: Idmap<'_>, dir: &Locked<Self>, dentry: &Dentry<Self>, mode: u16) -> Result;
 
     /// Creates a symbolic link to `target`.
-    fn symlink(idmap: Idmap<'_>, dir: &Inode<Self>, dentry: &Dentry<Self>, target: &CStr)
-        -> Result;
+    fn symlink(
+        idmap: Idmap<'_>,
+        dir: &Locked<Self>,
+        dentry: &Dentry<Self>,
+        target: &CStr,
+    ) -> Result;
 
     /// Creates the inode of an unnamed file (`O_TMPFILE`) in `dir`.
     fn tmpfile(idmap: Idmap<'_>, dir: &Inode<Self>, mode: u16) -> Result<NewInode<Self>>;
 
-    /// Adds the name `new` in `dir` for the inode of `old`.
-    fn link(old: &Dentry<Self>, dir: &Inode<Self>, new: &Dentry<Self>) -> Result;
+    /// Adds the name `new` in `dir` for `inode`, the inode of `old`.
+    fn link(
+        old: &Dentry<Self>,
+        inode: &Locked<Self>,
+        dir: &Locked<Self>,
+        new: &Dentry<Self>,
+    ) -> Result;
 
-    /// Removes the name `dentry` of a non-directory.
-    fn unlink(dir: &Inode<Self>, dentry: &Dentry<Self>) -> Result;
+    /// Removes the name `dentry` of a non-directory, `victim`.
+    fn unlink(dir: &Locked<Self>, dentry: &Dentry<Self>, victim: &Locked<Self>) -> Result;
 
-    /// Removes the empty directory `dentry`.
-    fn rmdir(dir: &Inode<Self>, dentry: &Dentry<Self>) -> Result;
+    /// Removes the empty directory `dentry`, `victim`.
+    fn rmdir(dir: &Locked<Self>, dentry: &Dentry<Self>, victim: &Locked<Self>) -> Result;
 
-    /// Renames `old` in `old_dir` to `new` in `new_dir`, with `RENAME_*` `flags`.
+    /// Renames `old` in `old_dir` to `new` in `new_dir`, with `RENAME_*` `flags`. `target` is
+    /// the inode `new` names, if any, unless `flags` has `RENAME_EXCHANGE` (then `None`).
+    #[allow(clippy::too_many_arguments)]
     fn rename(
         idmap: Idmap<'_>,
-        old_dir: &Inode<Self>,
+        old_dir: &Locked<Self>,
         old: &Dentry<Self>,
-        new_dir: &Inode<Self>,
+        new_dir: &Locked<Self>,
         new: &Dentry<Self>,
+        target: Option<&Locked<Self>>,
         flags: u32,
     ) -> Result;
 }
@@ -56,24 +71,24 @@ pub(crate) trait DirOps: super::xattr::XattrOps {
 /// libfs's `simple_link`: takes a reference and a link on the inode and instantiates `new`.
 pub(crate) fn simple_link<T: FileSystem>(
     old: &Dentry<T>,
-    dir: &Inode<T>,
+    dir: &Locked<T>,
     new: &Dentry<T>,
 ) -> Result {
-    // SAFETY: All three are valid and the VFS holds the directory locks.
+    // SAFETY: All three are valid and the directory is locked.
     to_result(unsafe { bindings::simple_link(old.as_raw(), dir.as_raw(), new.as_raw()) })
 }
 
 /// libfs's `simple_unlink`: drops a link and unpins the dentry.
-pub(crate) fn simple_unlink<T: FileSystem>(dir: &Inode<T>, dentry: &Dentry<T>) {
-    // SAFETY: Both are valid and the VFS holds the directory lock. It cannot fail.
+pub(crate) fn simple_unlink<T: FileSystem>(dir: &Locked<T>, dentry: &Dentry<T>) {
+    // SAFETY: Both are valid and the directory is locked. It cannot fail.
     unsafe { bindings::simple_unlink(dir.as_raw(), dentry.as_raw()) };
 }
 
 /// libfs's `simple_rename_exchange`: swaps two entries (`RENAME_EXCHANGE`).
 pub(crate) fn rename_exchange<T: FileSystem>(
-    old_dir: &Inode<T>,
+    old_dir: &Locked<T>,
     old: &Dentry<T>,
-    new_dir: &Inode<T>,
+    new_dir: &Locked<T>,
     new: &Dentry<T>,
 ) -> Result {
     // SAFETY: All four are valid and the VFS holds the rename locks.
@@ -89,9 +104,9 @@ pub(crate) fn rename_exchange<T: FileSystem>(
 
 /// libfs's `simple_rename_timestamp`: ctime and mtime of both directories and the moved inodes.
 pub(crate) fn rename_timestamp<T: FileSystem>(
-    old_dir: &Inode<T>,
+    old_dir: &Locked<T>,
     old: &Dentry<T>,
-    new_dir: &Inode<T>,
+    new_dir: &Locked<T>,
     new: &Dentry<T>,
 ) {
     // SAFETY: All four are valid and the VFS holds the rename locks.
@@ -103,6 +118,16 @@ pub(crate) fn rename_timestamp<T: FileSystem>(
             new.as_raw(),
         )
     };
+}
+
+/// An inode of `T` whose lock the VFS holds, for the duration of a callback.
+///
+/// # Safety
+///
+/// `inode` must be a valid inode of `T` whose `i_rwsem` is held for writing for `'a`.
+unsafe fn locked<'a, T: FileSystem>(inode: *mut bindings::inode) -> &'a Locked<T> {
+    // SAFETY: Per the contract.
+    unsafe { Locked::assume(Inode::from_raw(inode)) }
 }
 
 /// The `inode_operations` of directories of `T`.
@@ -138,8 +163,9 @@ impl<T: DirOps> DirVtable<T> {
         mode: bindings::umode_t,
         dev: bindings::dev_t,
     ) -> c_int {
-        // SAFETY: Per the VFS contract both are valid for the duration of the call.
-        let (dir, dentry) = unsafe { (Inode::<T>::from_raw(dir), Dentry::from_raw(dentry)) };
+        // SAFETY: Per the VFS contract both are valid, and the directory locked, for the
+        // duration of the call.
+        let (dir, dentry) = unsafe { (locked::<T>(dir), Dentry::from_raw(dentry)) };
         // SAFETY: The VFS keeps the mount's idmap live for the duration of the call.
         let idmap = unsafe { Idmap::from_raw(idmap) };
         from_result(|| T::mknod(idmap, dir, dentry, mode, dev).map(|()| 0))
@@ -167,8 +193,9 @@ impl<T: DirOps> DirVtable<T> {
         dentry: *mut bindings::dentry,
         mode: bindings::umode_t,
     ) -> *mut bindings::dentry {
-        // SAFETY: Per the VFS contract both are valid for the duration of the call.
-        let (dir, dentry) = unsafe { (Inode::<T>::from_raw(dir), Dentry::from_raw(dentry)) };
+        // SAFETY: Per the VFS contract both are valid, and the directory locked, for the
+        // duration of the call.
+        let (dir, dentry) = unsafe { (locked::<T>(dir), Dentry::from_raw(dentry)) };
         // SAFETY: The VFS keeps the mount's idmap live for the duration of the call.
         let idmap = unsafe { Idmap::from_raw(idmap) };
         match T::mkdir(idmap, dir, dentry, mode) {
@@ -188,10 +215,11 @@ impl<T: DirOps> DirVtable<T> {
         dentry: *mut bindings::dentry,
         target: *const c_char,
     ) -> c_int {
-        // SAFETY: Per the VFS contract all three are valid for the duration of the call.
+        // SAFETY: Per the VFS contract all three are valid, and the directory locked, for the
+        // duration of the call.
         let (dir, dentry, target) = unsafe {
             (
-                Inode::<T>::from_raw(dir),
+                locked::<T>(dir),
                 Dentry::from_raw(dentry),
                 CStr::from_char_ptr(target),
             )
@@ -236,33 +264,49 @@ impl<T: DirOps> DirVtable<T> {
         dir: *mut bindings::inode,
         new: *mut bindings::dentry,
     ) -> c_int {
-        // SAFETY: Per the VFS contract all three are valid for the duration of the call.
-        let (old, dir, new) = unsafe {
+        // SAFETY: Per the VFS contract all three are valid, and the directory and `old`'s inode
+        // locked (`vfs_link`), for the duration of the call.
+        let (old, inode, dir, new) = unsafe {
             (
                 Dentry::from_raw(old),
-                Inode::<T>::from_raw(dir),
+                locked::<T>((*old).d_inode),
+                locked::<T>(dir),
                 Dentry::from_raw(new),
             )
         };
-        from_result(|| T::link(old, dir, new).map(|()| 0))
+        from_result(|| T::link(old, inode, dir, new).map(|()| 0))
     }
 
     /// # Safety
     ///
     /// `inode_operations::unlink`: a locked directory of `T` and a positive dentry in it.
     unsafe extern "C" fn unlink(dir: *mut bindings::inode, dentry: *mut bindings::dentry) -> c_int {
-        // SAFETY: Per the VFS contract both are valid for the duration of the call.
-        let (dir, dentry) = unsafe { (Inode::<T>::from_raw(dir), Dentry::from_raw(dentry)) };
-        from_result(|| T::unlink(dir, dentry).map(|()| 0))
+        // SAFETY: Per the VFS contract both are valid, and the directory and the victim locked
+        // (`vfs_unlink`), for the duration of the call.
+        let (dir, dentry, victim) = unsafe {
+            (
+                locked::<T>(dir),
+                Dentry::from_raw(dentry),
+                locked::<T>((*dentry).d_inode),
+            )
+        };
+        from_result(|| T::unlink(dir, dentry, victim).map(|()| 0))
     }
 
     /// # Safety
     ///
     /// `inode_operations::rmdir`: as for [`Self::unlink`].
     unsafe extern "C" fn rmdir(dir: *mut bindings::inode, dentry: *mut bindings::dentry) -> c_int {
-        // SAFETY: Per the VFS contract both are valid for the duration of the call.
-        let (dir, dentry) = unsafe { (Inode::<T>::from_raw(dir), Dentry::from_raw(dentry)) };
-        from_result(|| T::rmdir(dir, dentry).map(|()| 0))
+        // SAFETY: Per the VFS contract both are valid, and the directory and the victim locked
+        // (`vfs_rmdir`), for the duration of the call.
+        let (dir, dentry, victim) = unsafe {
+            (
+                locked::<T>(dir),
+                Dentry::from_raw(dentry),
+                locked::<T>((*dentry).d_inode),
+            )
+        };
+        from_result(|| T::rmdir(dir, dentry, victim).map(|()| 0))
     }
 
     /// # Safety
@@ -277,17 +321,30 @@ impl<T: DirOps> DirVtable<T> {
         new: *mut bindings::dentry,
         flags: c_uint,
     ) -> c_int {
-        // SAFETY: Per the VFS contract all four are valid for the duration of the call.
-        let (old_dir, old, new_dir, new) = unsafe {
+        // SAFETY: Per the VFS contract all four are valid, and both directories locked
+        // (`lock_rename`), for the duration of the call.
+        let (old_dir, old_dentry, new_dir, new_dentry) = unsafe {
             (
-                Inode::<T>::from_raw(old_dir),
+                locked::<T>(old_dir),
                 Dentry::from_raw(old),
-                Inode::<T>::from_raw(new_dir),
+                locked::<T>(new_dir),
                 Dentry::from_raw(new),
             )
         };
+        // Outside an exchange `vfs_rename` locks the target whenever there is one (with
+        // `lock_two_nondirectories` or `inode_lock`).
+        // SAFETY: `new` is valid; its inode, if any, is live and, per the above, locked.
+        let target = unsafe { (*new).d_inode };
+        let target = (flags & bindings::RENAME_EXCHANGE == 0 && !target.is_null())
+            // SAFETY: As above.
+            .then(|| unsafe { locked::<T>(target) });
         // SAFETY: The VFS keeps the mount's idmap live for the duration of the call.
         let idmap = unsafe { Idmap::from_raw(idmap) };
-        from_result(|| T::rename(idmap, old_dir, old, new_dir, new, flags).map(|()| 0))
+        from_result(|| {
+            T::rename(
+                idmap, old_dir, old_dentry, new_dir, new_dentry, target, flags,
+            )
+            .map(|()| 0)
+        })
     }
 }

@@ -7,7 +7,7 @@ use crate::bindings;
 use core::marker::PhantomData;
 use kernel::prelude::*;
 
-use super::{FileSystem, Inode};
+use super::{inode::Locked, FileSystem, Inode};
 
 /// What a filesystem decides about inode flags.
 pub(crate) trait FileAttrOps: FileSystem {
@@ -51,8 +51,9 @@ impl<T: FileAttrOps> FileAttrVtable<T> {
         if has_fsx {
             return EOPNOTSUPP.to_errno();
         }
-        // SAFETY: Per the contract the dentry is positive and its inode ours.
-        let inode = unsafe { Inode::<T>::from_raw((*dentry).d_inode) };
+        // SAFETY: Per the contract the dentry is positive, its inode ours and locked by the VFS
+        // (`vfs_fileattr_set`).
+        let inode = unsafe { Locked::assume(Inode::<T>::from_raw((*dentry).d_inode)) };
         match T::set_flags(inode, flags) {
             Ok(()) => {
                 inode.touch_ctime();

@@ -205,35 +205,10 @@ impl<T: FileSystem> Inode<T> {
         unsafe { core::ptr::read_volatile(&raw const (*self.as_raw()).__bindgen_anon_1.i_nlink) }
     }
 
-    /// Drops a link (`drop_nlink`).
-    pub(crate) fn drop_nlink(&self) {
-        // SAFETY: The inode is valid; the VFS holds the locks of every caller.
-        unsafe { bindings::drop_nlink(self.as_raw()) };
-    }
-
-    /// Grows or shrinks `i_size` by `delta` (directories' bogus sizes).
-    pub(crate) fn add_size(&self, delta: i64) {
-        // SAFETY: The inode is valid; directories' sizes change only under their lock, which
-        // the VFS holds in every caller.
-        unsafe { (*self.as_raw()).i_size += delta };
-    }
-
-    /// Sets ctime to now, after an attribute change.
-    pub(crate) fn touch_ctime(&self) {
-        // SAFETY: The inode is valid; callers hold the inode lock.
-        unsafe { bindings::inode_set_ctime_current(self.as_raw()) };
-    }
-
     /// Sets the `S_*` flags in `mask` to those in `flags` (`inode_set_flags`).
     pub(crate) fn set_flags(&self, flags: u32, mask: u32) {
         // SAFETY: The inode is valid; `inode_set_flags` updates `i_flags` atomically.
         unsafe { bindings::inode_set_flags(self.as_raw(), flags, mask) };
-    }
-
-    /// Adds a link (a new subdirectory's `..`).
-    pub(crate) fn inc_nlink(&self) {
-        // SAFETY: The inode is valid; the VFS holds the directory lock in every caller.
-        unsafe { bindings::inc_nlink(self.as_raw()) };
     }
 
     /// Takes the inode lock (`inode_lock`, the `i_rwsem` writers and truncation hold).
@@ -241,29 +216,6 @@ impl<T: FileSystem> Inode<T> {
         // SAFETY: The inode is valid; the guard unlocks.
         unsafe { inode_lock(self.as_raw()) };
         InodeGuard(self)
-    }
-
-    /// Sets mtime and ctime to now, after the contents changed (a directory's entries, a
-    /// file's size).
-    pub(crate) fn touch_mtime_ctime(&self) {
-        // SAFETY: The inode is valid; every caller holds its lock (the VFS, for directories).
-        // `inode_set_mtime_to_ts` is two `WRITE_ONCE`s, for lockless readers of the times.
-        unsafe {
-            let ts = bindings::inode_set_ctime_current(self.as_raw());
-            core::ptr::write_volatile(&raw mut (*self.as_raw()).i_mtime_sec, ts.tv_sec);
-            core::ptr::write_volatile(&raw mut (*self.as_raw()).i_mtime_nsec, ts.tv_nsec as u32);
-        }
-    }
-
-    /// Sets the size without touching the page cache (`i_size_write`).
-    ///
-    /// # Safety
-    ///
-    /// The caller holds the inode lock, which serialises size changes.
-    pub(crate) unsafe fn write_size(&self, size: i64) {
-        // SAFETY: The inode is valid; the caller serialises writers, and a 64-bit store is
-        // atomic for the lockless readers.
-        unsafe { core::ptr::write_volatile(&raw mut (*self.as_raw()).i_size, size) };
     }
 }
 
@@ -290,30 +242,117 @@ pub(crate) unsafe fn inode_unlock(inode: *mut bindings::inode) {
 /// The inode lock of an inode, held; released on drop.
 pub(crate) struct InodeGuard<'a, T: FileSystem>(&'a Inode<T>);
 
-impl<T: FileSystem> InodeGuard<'_, T> {
+impl<T: FileSystem> core::ops::Deref for InodeGuard<'_, T> {
+    type Target = Locked<T>;
+
+    fn deref(&self) -> &Locked<T> {
+        // SAFETY: The guard holds the inode lock until it is dropped, and the reference cannot
+        // outlive the guard.
+        unsafe { Locked::assume(self.0) }
+    }
+}
+
+/// An inode whose lock (`i_rwsem`, for writing) is held while a reference to this type lives:
+/// taken by [`Inode::lock`] (its guard derefs to this), or held by the VFS around the operation
+/// whose trampoline hands one over. What changes an inode's size, links or times in place
+/// (read-modify-write of plain fields) takes this, not a bare [`Inode`].
+///
+/// # Invariants
+///
+/// The inode's `i_rwsem` is held for writing for as long as any reference to this type exists.
+#[repr(transparent)]
+pub(crate) struct Locked<T: FileSystem>(Inode<T>);
+
+impl<T: FileSystem> core::ops::Deref for Locked<T> {
+    type Target = Inode<T>;
+
+    fn deref(&self) -> &Inode<T> {
+        &self.0
+    }
+}
+
+impl<T: FileSystem> Locked<T> {
+    /// Views `inode` as locked.
+    ///
+    /// # Safety
+    ///
+    /// The inode's `i_rwsem` must be held for writing for `'a`.
+    pub(crate) unsafe fn assume(inode: &Inode<T>) -> &Self {
+        // SAFETY: `Locked` is a transparent wrapper; the caller guarantees the invariant.
+        // INVARIANT: As above.
+        unsafe { &*core::ptr::from_ref(inode).cast::<Self>() }
+    }
+
     /// The locked inode.
     pub(crate) fn inode(&self) -> &Inode<T> {
-        self.0
+        &self.0
+    }
+
+    /// Drops a link (`drop_nlink`).
+    pub(crate) fn drop_nlink(&self) {
+        // SAFETY: The inode is valid and its lock held (type invariant), which serialises
+        // `i_nlink` changes.
+        unsafe { bindings::drop_nlink(self.as_raw()) };
+    }
+
+    /// Adds a link (`inc_nlink`).
+    pub(crate) fn inc_nlink(&self) {
+        // SAFETY: As in `drop_nlink`.
+        unsafe { bindings::inc_nlink(self.as_raw()) };
+    }
+
+    /// Grows or shrinks `i_size` by `delta` (directories' bogus sizes).
+    pub(crate) fn add_size(&self, delta: i64) {
+        // SAFETY: The inode is valid and its lock held (type invariant), which serialises size
+        // changes; a 64-bit store is atomic for lockless readers.
+        unsafe {
+            let size = &raw mut (*self.as_raw()).i_size;
+            core::ptr::write_volatile(size, core::ptr::read_volatile(size) + delta);
+        }
+    }
+
+    /// Sets ctime to now, after an attribute change.
+    pub(crate) fn touch_ctime(&self) {
+        // SAFETY: The inode is valid and its lock held (type invariant).
+        unsafe { bindings::inode_set_ctime_current(self.as_raw()) };
+    }
+
+    /// Sets mtime and ctime to now, after the contents changed (a directory's entries, a
+    /// file's size).
+    pub(crate) fn touch_mtime_ctime(&self) {
+        // SAFETY: The inode is valid and its lock held (type invariant).
+        // `inode_set_mtime_to_ts` is two `WRITE_ONCE`s, for lockless readers of the times.
+        unsafe {
+            let ts = bindings::inode_set_ctime_current(self.as_raw());
+            core::ptr::write_volatile(&raw mut (*self.as_raw()).i_mtime_sec, ts.tv_sec);
+            core::ptr::write_volatile(&raw mut (*self.as_raw()).i_mtime_nsec, ts.tv_nsec as u32);
+        }
+    }
+
+    /// Sets the size without touching the page cache (`i_size_write`).
+    pub(crate) fn write_size(&self, size: i64) {
+        // SAFETY: The inode is valid; its lock (type invariant) serialises writers, and a
+        // 64-bit store is atomic for the lockless readers.
+        unsafe { core::ptr::write_volatile(&raw mut (*self.as_raw()).i_size, size) };
     }
 
     /// Drops the bytes `start..=end` from the page cache, unmapping them from every process
     /// first: a hole, which reads back as zeros (`truncate_pagecache_range`).
     pub(crate) fn punch_hole(&self, start: i64, end: i64) {
         // SAFETY: The inode is valid and locked, as truncation requires.
-        unsafe { bindings::truncate_pagecache_range(self.0.as_raw(), start, end) };
+        unsafe { bindings::truncate_pagecache_range(self.as_raw(), start, end) };
     }
 
     /// Checks `size` against the size limits (`inode_newsize_ok`: `RLIMIT_FSIZE`, `s_maxbytes`).
     pub(crate) fn size_ok(&self, size: i64) -> Result {
         // SAFETY: The inode is valid.
-        to_result(unsafe { bindings::inode_newsize_ok(self.0.as_raw(), size) })
+        to_result(unsafe { bindings::inode_newsize_ok(self.as_raw(), size) })
     }
 
     /// Grows the size without touching the page cache (`i_size_write`).
     pub(crate) fn grow_size(&self, size: i64) {
-        if size > self.0.size() {
-            // SAFETY: We hold the inode lock.
-            unsafe { self.0.write_size(size) };
+        if size > self.size() {
+            self.write_size(size);
         }
     }
 }
@@ -390,6 +429,12 @@ impl<T: FileSystem> NewInode<T> {
     pub(crate) fn ctime(&self) -> (i64, u32) {
         // SAFETY: The inode is valid and exclusively ours.
         unsafe { ((*self.raw()).i_ctime_sec, (*self.raw()).i_ctime_nsec) }
+    }
+
+    /// Adds a link (a new directory's `.`).
+    pub(crate) fn inc_nlink(&mut self) {
+        // SAFETY: The inode is valid and exclusively ours.
+        unsafe { bindings::inc_nlink(self.raw()) };
     }
 
     /// Sets the size.

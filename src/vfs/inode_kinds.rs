@@ -20,7 +20,7 @@ use super::{
     file::FileOf,
     fileattr::{FileAttrOps, FileAttrVtable},
     fs_type::getattr,
-    inode::InodeGuard,
+    inode::Locked,
     mount::Mount,
     splice,
     xattr::XattrVtable,
@@ -62,7 +62,7 @@ impl<'a, T: InodeKinds> OpenFile<'a, T> {
     /// Updates the file's times and drops privileges after a change to its contents
     /// (`file_modified`), under the inode lock `locked`. Errors: `EINVAL` if `locked` is
     /// another inode's lock; those of `file_modified` (`EPERM` etc.).
-    pub(crate) fn modified(&self, locked: &InodeGuard<'_, T>) -> Result {
+    pub(crate) fn modified(&self, locked: &Locked<T>) -> Result {
         if !core::ptr::eq(locked.inode(), self.inode) {
             return Err(EINVAL);
         }
@@ -185,7 +185,7 @@ impl<T: InodeKinds> NewInode<T> {
         // SAFETY: `DIR_INODE_OPS` is `T`'s, made for its directories; `simple_dir_operations`
         // assumes nothing about the filesystem.
         unsafe { self.set_ops(&InodeTables::<T>::DIR_INODE_OPS, fops) };
-        self.as_inode().inc_nlink();
+        self.inc_nlink();
     }
 
     /// Makes the inode a device node, fifo or socket of type and permissions `mode`, device

@@ -7,7 +7,7 @@ use crate::bindings;
 use core::{marker::PhantomData, ptr, slice};
 use kernel::{error::from_result, prelude::*};
 
-use super::{FileSystem, Inode};
+use super::{inode::Locked, FileSystem, Inode};
 
 /// A filesystem's extended attribute store.
 pub(crate) trait XattrOps: FileSystem {
@@ -17,7 +17,7 @@ pub(crate) trait XattrOps: FileSystem {
 
     /// Sets `name` to `value`, or removes it when `value` is `None`, with `XATTR_CREATE` and
     /// `XATTR_REPLACE` in `flags`.
-    fn xattr_set(inode: &Inode<Self>, name: &CStr, value: Option<&[u8]>, flags: c_int) -> Result;
+    fn xattr_set(inode: &Locked<Self>, name: &CStr, value: Option<&[u8]>, flags: c_int) -> Result;
 
     /// Writes the NUL-terminated names into `buf` (all of them, or without `trusted.` ones when
     /// `trusted` is false), or with an empty `buf` only returns their total size.
@@ -89,10 +89,11 @@ impl<T: XattrOps> XattrVtable<T> {
         size: usize,
         flags: c_int,
     ) -> c_int {
-        // SAFETY: Per the contract, as in `get`.
+        // SAFETY: Per the contract, as in `get`; the VFS holds the inode lock around `set`
+        // (`__vfs_setxattr_locked`, `__vfs_removexattr_locked`).
         let (inode, name, value) = unsafe {
             (
-                Inode::<T>::from_raw(inode),
+                Locked::assume(Inode::<T>::from_raw(inode)),
                 CStr::from_char_ptr(bindings::xattr_full_name(handler, name)),
                 match (value.is_null(), size) {
                     (true, _) => None,
