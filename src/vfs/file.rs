@@ -122,17 +122,23 @@ impl FileSlot {
 
     /// Puts `file` in the slot, dropping what it held.
     pub(crate) fn set(&mut self, file: FileRef) {
-        // INVARIANT: The slot owns the reference given.
-        drop(self.replace(file.into_raw()));
+        // SAFETY: `into_raw` gives up the reference, which the slot now owns.
+        drop(unsafe { self.replace(file.into_raw()) });
     }
 
     /// Takes the file out, leaving the slot empty.
     pub(crate) fn take(&self) -> Option<FileRef> {
-        self.replace(core::ptr::null_mut())
+        // SAFETY: Null owns nothing.
+        unsafe { self.replace(core::ptr::null_mut()) }
     }
 
-    /// Stores `raw` (null, or a reference given to the slot) and returns what was there.
-    fn replace(&self, raw: *mut bindings::file) -> Option<FileRef> {
+    /// Stores `raw` and returns what was there.
+    ///
+    /// # Safety
+    ///
+    /// `raw` must be null or a file reference that the caller gives to the slot.
+    unsafe fn replace(&self, raw: *mut bindings::file) -> Option<FileRef> {
+        // INVARIANT: The slot owns `raw`'s reference, if any, per the contract.
         let old = NonNull::new(self.0.xchg(raw, Full))?;
         // SAFETY: The slot owned that reference (type invariant), and gave it up above.
         Some(unsafe { FileRef::from_raw(old) })
@@ -144,8 +150,8 @@ impl FileSlot {
         let file = self.take()?;
         let result = f(&file);
         // Only `set`, which needs `&mut self`, could have filled the slot meanwhile.
-        // INVARIANT: The slot owns the reference given back.
-        drop(self.replace(file.into_raw()));
+        // SAFETY: `into_raw` gives up the reference, which the slot now owns.
+        drop(unsafe { self.replace(file.into_raw()) });
         Some(result)
     }
 }
