@@ -121,6 +121,11 @@ unsigned long rust_shmem_thp_orders_all_file(void)
 	return THP_ORDERS_ALL_FILE_DEFAULT;
 }
 
+void rust_shmem_lruvec_stat_mod_folio(struct folio *folio, enum node_stat_item idx, int val)
+{
+	lruvec_stat_mod_folio(folio, idx, val);
+}
+
 void rust_shmem_count_vm_event(enum vm_event_item item)
 {
 	count_vm_event(item);

@@ -42,6 +42,7 @@ bool rust_shmem_vma_thp_disabled(struct vm_area_struct *vma);
 unsigned long rust_shmem_thp_vma_suitable_orders(struct vm_area_struct *vma, unsigned long addr,
 						 unsigned long orders);
 unsigned long rust_shmem_thp_orders_all_file(void);
+void rust_shmem_lruvec_stat_mod_folio(struct folio *folio, enum node_stat_item idx, int val);
 void rust_shmem_count_vm_event(enum vm_event_item item);
 
 void rust_shmem_cond_resched(void);

@@ -54,7 +54,7 @@ FIXTURE_VARIANT_ADD(huge, tmpfs) {
 
 FIXTURE_VARIANT_ADD(huge, rust_shmem) {
 	.fstype = RUST_SHMEM_FSTYPE,
-	.pmd_field = "FilePmdMapped:",
+	.pmd_field = "ShmemPmdMapped:",	/* swap-backed, like tmpfs's (README, "Shmem") */
 };
 
 FIXTURE_SETUP(huge)

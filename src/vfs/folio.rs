@@ -191,6 +191,48 @@ impl LockedFolio {
         }
     }
 
+    /// Marks a folio just added to the page cache as shared memory, as `shmem_add_to_page_cache`
+    /// has it: swap-backed, and counted in `NR_SHMEM` (`Shmem` in `/proc/meminfo`, the memcg
+    /// `shmem` stat) and, PMD-sized, `NR_SHMEM_THPS` (`ShmemHugePages`) rather than the
+    /// `NR_FILE_THPS` that `filemap_add_folio` counted. The mm then counts its mappings as
+    /// shared memory too (`RssShmem`, smaps' `Pss_Shmem`/`ShmemPmdMapped`, `NR_SHMEM_PMDMAPPED`),
+    /// and `filemap_unaccount_folio` takes it out of `NR_SHMEM` when it leaves the cache.
+    ///
+    /// `__filemap_add_folio` refuses swap-backed folios (`VM_BUG_ON_FOLIO`), hence after the
+    /// insertion; the folio is still locked, so nothing has mapped it or removed it yet, and
+    /// every count made at mapping or removal sees the flag. Our mappings are unevictable, so
+    /// reclaim never tries to swap the folio out (`folio_evictable` first, in
+    /// `shrink_folio_list`).
+    fn account_as_shmem(&self) {
+        let folio = self.0.raw();
+        let nr = self.nr_pages() as c_int;
+        // SAFETY: The folio is valid and locked by us; `set_bit` is atomic, as flags of a
+        // folio in the page cache need. Stat updates take a folio that is in a page cache.
+        unsafe {
+            bindings::set_bit(
+                bindings::pageflags_PG_swapbacked as c_ulong,
+                &raw mut (*fields(folio)).flags.f,
+            );
+            bindings::rust_shmem_lruvec_stat_mod_folio(
+                folio,
+                bindings::node_stat_item_NR_SHMEM,
+                nr,
+            );
+            if self.nr_pages() >= 1 << bindings::HPAGE_PMD_ORDER {
+                bindings::rust_shmem_lruvec_stat_mod_folio(
+                    folio,
+                    bindings::node_stat_item_NR_SHMEM_THPS,
+                    nr,
+                );
+                bindings::rust_shmem_lruvec_stat_mod_folio(
+                    folio,
+                    bindings::node_stat_item_NR_FILE_THPS,
+                    -nr,
+                );
+            }
+        }
+    }
+
     /// Our reference alone, for a folio whose lock someone else has released.
     fn lock_released(self) -> FolioRef {
         let folio = core::mem::ManuallyDrop::new(self);
@@ -382,6 +424,7 @@ impl<'a, T: FileSystem> PageCache<'a, T> {
             drop(folio.lock_released());
             return Err(e);
         }
+        folio.account_as_shmem();
         // The vmstat event tmpfs counts for a new PMD-sized folio (`thp_file_alloc`).
         if folio.nr_pages() as usize * bindings::PAGE_SIZE >= bindings::RUST_SHMEM_HPAGE_PMD_SIZE {
             // SAFETY: Counting an event has no precondition.
