@@ -27,7 +27,7 @@ pub(crate) struct RustShmem;
 impl FileSystem for RustShmem {
     const NAME: &'static CStr = c"rust_shmem";
     const MAGIC: u32 = RUST_SHMEM_MAGIC;
-    const FS_FLAGS: u32 = consts::FS_USERNS_MOUNT | consts::FS_ALLOW_IDMAP;
+    const FS_FLAGS: u32 = consts::FS_USERNS_MOUNT | consts::FS_ALLOW_IDMAP | consts::FS_MGTIME;
     const PARAMS: ParamTable = options::PARAMS;
     const POSIX_ACL: bool = true;
     const COMMA_DIGIT_CONTINUES: bool = true;

@@ -58,6 +58,9 @@ pub(crate) const S_IMMUTABLE: u32 = bindings::S_IMMUTABLE;
 pub(crate) const FS_USERNS_MOUNT: u32 = bindings::FS_USERNS_MOUNT;
 /// As above.
 pub(crate) const FS_ALLOW_IDMAP: u32 = bindings::FS_ALLOW_IDMAP;
+/// Multigrain timestamps: coarse-grained until someone looks, fine-grained after
+/// (`inode_set_ctime_current`, `generic_fillattr`).
+pub(crate) const FS_MGTIME: u32 = bindings::FS_MGTIME;
 
 /// The largest file size, in bytes (`MAX_LFS_FILESIZE`).
 pub(crate) const MAX_LFS_FILESIZE: i64 = bindings::RUST_SHMEM_MAX_LFS_FILESIZE;

@@ -425,10 +425,13 @@ impl<T: FileSystem> NewInode<T> {
         unsafe { Pin::new_unchecked(super::inode_cache::info_mut::<T>(self.raw())) }
     }
 
-    /// The change time: seconds and nanoseconds.
+    /// The change time: seconds and nanoseconds (`inode_get_ctime`: without the multigrain
+    /// "queried" flag, `I_CTIME_QUERIED`, kept in the top bit of the nanoseconds).
     pub(crate) fn ctime(&self) -> (i64, u32) {
+        const I_CTIME_QUERIED: u32 = 1 << 31;
         // SAFETY: The inode is valid and exclusively ours.
-        unsafe { ((*self.raw()).i_ctime_sec, (*self.raw()).i_ctime_nsec) }
+        let (sec, nsec) = unsafe { ((*self.raw()).i_ctime_sec, (*self.raw()).i_ctime_nsec) };
+        (sec, nsec & !I_CTIME_QUERIED)
     }
 
     /// Adds a link (a new directory's `.`).
