@@ -27,6 +27,27 @@ fn to_errno(result: Result) -> c_int {
     }
 }
 
+/// `shmem_file_setup` and `shmem_kernel_file_setup` (`private`) on the internal mount.
+///
+/// # Safety
+///
+/// `name` must be a valid NUL-terminated string.
+unsafe fn file_setup(
+    name: *const c_char,
+    size: bindings::loff_t,
+    flags: bindings::vma_flags_t,
+    private: bool,
+) -> *mut bindings::file {
+    // SAFETY: The caller passes a valid string.
+    let name = unsafe { CStr::from_char_ptr(name) };
+    to_file_ptr(setup::file_setup(
+        name,
+        size,
+        VmaFlags::from_raw(flags),
+        private,
+    ))
+}
+
 /// `shmem_file_setup` on the internal mount.
 ///
 /// # Safety
@@ -38,14 +59,8 @@ pub(crate) unsafe extern "C" fn rust_shmem_file_setup(
     size: bindings::loff_t,
     flags: bindings::vma_flags_t,
 ) -> *mut bindings::file {
-    // SAFETY: The caller passes a valid string.
-    let name = unsafe { CStr::from_char_ptr(name) };
-    to_file_ptr(setup::file_setup(
-        name,
-        size,
-        VmaFlags::from_raw(flags),
-        false,
-    ))
+    // SAFETY: Per the contract.
+    unsafe { file_setup(name, size, flags, false) }
 }
 
 /// `shmem_kernel_file_setup`: as [`rust_shmem_file_setup`], with an `S_PRIVATE` inode.
@@ -59,14 +74,8 @@ pub(crate) unsafe extern "C" fn rust_shmem_kernel_file_setup(
     size: bindings::loff_t,
     flags: bindings::vma_flags_t,
 ) -> *mut bindings::file {
-    // SAFETY: The caller passes a valid string.
-    let name = unsafe { CStr::from_char_ptr(name) };
-    to_file_ptr(setup::file_setup(
-        name,
-        size,
-        VmaFlags::from_raw(flags),
-        true,
-    ))
+    // SAFETY: Per the contract.
+    unsafe { file_setup(name, size, flags, true) }
 }
 
 /// `shmem_file_setup_with_mnt`: as [`rust_shmem_file_setup`], on `mnt`.

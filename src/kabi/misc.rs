@@ -12,7 +12,7 @@
 //!   `misc_open`'s pointer to the `miscdevice`, and no hook reads it.
 
 use crate::bindings;
-use crate::kabi::vma::VmaDesc;
+use crate::kabi::vma::{unmapped_area, VmaDesc};
 use core::marker::PhantomData;
 use kernel::{
     error::{to_result, VTABLE_DEFAULT_ERROR},
@@ -187,16 +187,13 @@ impl<T: MiscFile> MiscFileVtable<T> {
         pgoff: c_ulong,
         flags: c_ulong,
     ) -> c_ulong {
-        match T::placement(flags & bindings::RUST_SHMEM_MAP_SHARED != 0) {
-            // SAFETY: As `get_unmapped_area()` does for a mapping without a file.
-            Placement::Anonymous => unsafe {
-                bindings::mm_get_unmapped_area(core::ptr::null_mut(), addr, len, pgoff, flags)
-            },
-            // SAFETY: Forwarding our caller's valid arguments.
-            Placement::HugeAligned => unsafe {
-                bindings::thp_get_unmapped_area(file, addr, len, pgoff, flags)
-            },
-        }
+        let (file, huge) = match T::placement(flags & bindings::RUST_SHMEM_MAP_SHARED != 0) {
+            // As `get_unmapped_area()` does for a mapping without a file.
+            Placement::Anonymous => (core::ptr::null_mut(), false),
+            Placement::HugeAligned => (file, true),
+        };
+        // SAFETY: Our caller's valid arguments, or no file.
+        unsafe { unmapped_area(file, huge, addr, len, pgoff, flags) }
     }
 
     const VTABLE: bindings::file_operations = bindings::file_operations {

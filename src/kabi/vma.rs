@@ -171,6 +171,31 @@ impl<'a> NewVma<'a> {
     }
 }
 
+/// Where a new mapping goes (`get_unmapped_area` hooks): aligned so that transparent huge
+/// pages can map it when `huge` (`thp_get_unmapped_area`), else the default placement for
+/// `file` (`mm_get_unmapped_area`; a null `file` places it as a mapping without one).
+///
+/// # Safety
+///
+/// The arguments of a `get_unmapped_area` hook in the calling task's context; `file` valid or,
+/// without `huge`, null.
+pub(crate) unsafe fn unmapped_area(
+    file: *mut bindings::file,
+    huge: bool,
+    addr: c_ulong,
+    len: c_ulong,
+    pgoff: c_ulong,
+    flags: c_ulong,
+) -> c_ulong {
+    if huge {
+        // SAFETY: Per the contract.
+        unsafe { bindings::thp_get_unmapped_area(file, addr, len, pgoff, flags) }
+    } else {
+        // SAFETY: Per the contract.
+        unsafe { bindings::mm_get_unmapped_area(file, addr, len, pgoff, flags) }
+    }
+}
+
 /// `SHMLBA`: the alignment of System V attach addresses, in bytes.
 pub(crate) const SHMLBA: u64 = bindings::RUST_SHMEM_SHMLBA as u64;
 

@@ -8,7 +8,7 @@
 //! pages) → folio lock → the filesystem's charge locks ([`PageCacheOps::charge`]).
 
 use crate::bindings;
-use crate::kabi::vma::VmOps;
+use crate::kabi::vma::{unmapped_area, VmOps};
 use core::marker::PhantomData;
 use kernel::{
     iov::IovIterDest,
@@ -452,12 +452,16 @@ impl<T: PageCacheOps> PageCacheVtable<T> {
     ) -> c_ulong {
         // SAFETY: The file is live and one of ours.
         let inode = unsafe { Inode::<T>::from_raw((*file).f_inode) };
-        if T::large_folios_enabled(inode) {
-            // SAFETY: Forwarding our caller's arguments.
-            unsafe { bindings::thp_get_unmapped_area(file, addr, len, pgoff, flags) }
-        } else {
-            // SAFETY: As above.
-            unsafe { bindings::mm_get_unmapped_area(file, addr, len, pgoff, flags) }
+        // SAFETY: Forwarding our caller's arguments.
+        unsafe {
+            unmapped_area(
+                file,
+                T::large_folios_enabled(inode),
+                addr,
+                len,
+                pgoff,
+                flags,
+            )
         }
     }
 
