@@ -34,11 +34,11 @@ pub(crate) use kernel::bindings::*;
 // `kernel::bindings` knows these types only as opaque declarations, and that is how the VFS
 // vtables it binds spell them. The plain names stay the opaque ones; `full` has the complete
 // layouts from our run, to cast to where fields are needed.
-pub(crate) use kernel::bindings::{file_kattr, fs_context, kstatfs};
+pub(crate) use kernel::bindings::{export_operations, file_kattr, fs_context, kstatfs};
 
 /// Complete layouts of the types `kernel::bindings` declares opaque.
 pub(crate) mod full {
     pub(crate) use super::generated::{
-        file_kattr, fs_context, fs_parameter, fs_parameter_spec, kstatfs,
+        export_operations, file_kattr, fs_context, fs_parameter, fs_parameter_spec, kstatfs,
     };
 }

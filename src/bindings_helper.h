@@ -10,6 +10,7 @@
 #include <linux/mman.h>
 #include <linux/falloc.h>
 #include <linux/shmem_fs.h>
+#include <linux/exportfs.h>
 #include <linux/huge_mm.h>
 #include <linux/posix_acl.h>
 #include <linux/fileattr.h>

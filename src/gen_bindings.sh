@@ -28,7 +28,7 @@ bindgen "$header" -o "$out" \
 	--allowlist-type 'fs_parameter_spec' --allowlist-type 'fs_param_type' \
 	--allowlist-type 'fs_parse_result' --allowlist-type 'fs_parse_result__bindgen_ty_.*' \
 	--allowlist-type 'shmem_inode_info' --allowlist-type 'shmem_inode_info__bindgen_ty_.*' \
-	--allowlist-type 'rust_shmem_sysv_.*' --allowlist-var 'RUST_SHMEM_SYSV_IOC_MAGIC' --allowlist-type 'shared_policy' --allowlist-type 'p_log' --allowlist-type 'fc_log' --allowlist-type 'kstatfs' \
+	--allowlist-type 'export_operations' --allowlist-type 'handle_to_path_ctx' --allowlist-type 'handle_to_path_flags' --allowlist-type 'fid' --allowlist-type 'fid__bindgen_ty_.*' --allowlist-type 'rust_shmem_sysv_.*' --allowlist-var 'RUST_SHMEM_SYSV_IOC_MAGIC' --allowlist-type 'shared_policy' --allowlist-type 'p_log' --allowlist-type 'fc_log' --allowlist-type 'kstatfs' \
 	--allowlist-type 'file_kattr' \
 	--allowlist-function 'get_tree_nodev' --allowlist-function '__fs_parse' \
 	--allowlist-function 'logfc' --allowlist-function 'fs_param_is_.*' \

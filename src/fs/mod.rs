@@ -32,6 +32,7 @@ impl FileSystem for RustShmem {
     const POSIX_ACL: bool = true;
     const COMMA_DIGIT_CONTINUES: bool = true;
     const INODE_CACHE_NAME: &'static CStr = c"rust_shmem_inode_cache";
+    const EXPORTABLE: bool = true;
     const XATTR_HANDLERS: XattrHandlers<Self> = XattrHandlers::of();
 
     type Options = options::MountOptions;

@@ -7,13 +7,16 @@ use crate::bindings;
 use core::{marker::PhantomData, ptr};
 use kernel::{
     error::{from_result, to_result},
+    new_spinlock,
     prelude::*,
     seq_file::SeqFile,
+    sync::SpinLock,
     types::Opaque,
     ThisModule,
 };
 
 use super::{
+    export::ExportVtable,
     inode_cache::InodeCache,
     mount::{KernMount, PublishGuard, Published},
     params::{Param, ParamTable},
@@ -62,6 +65,9 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
 
     /// The name of the slab cache of the filesystem's inodes, as `/proc/slabinfo` shows it.
     const INODE_CACHE_NAME: &'static CStr;
+    /// Whether user mounts hand out file handles (`name_to_handle_at`, NFS export) as tmpfs's
+    /// do (`super::export`); the internal mount never does, as `shm_mnt`.
+    const EXPORTABLE: bool = false;
 
     /// Takes one parameter that matched [`FileSystem::PARAMS`] into `opts`.
     fn parse_param(fc: &FsContext, opts: &mut Self::Options, param: &Param<'_>) -> Result;
@@ -108,6 +114,9 @@ pub(crate) struct FsRegistration<T: FileSystem> {
     #[pin]
     fs_type: FsType<T>,
     cache: InodeCache<T>,
+    /// Serialises the first hashing of an inode for file handles (`super::export`).
+    #[pin]
+    hash_lock: SpinLock<()>,
 }
 
 impl<T: FileSystem> FsRegistration<T> {
@@ -119,6 +128,7 @@ impl<T: FileSystem> FsRegistration<T> {
         published: &'static Published<T>,
     ) -> impl PinInit<Self, Error> {
         try_pin_init!(&this in Self {
+            hash_lock <- new_spinlock!((), "rust_shmem_export_hash"),
             cache: InodeCache::create(T::INODE_CACHE_NAME)?,
             fs_type <- FsType::register(module),
             // SAFETY: `fs_type` is registered above and pinned in `this`; it is dropped (and
@@ -138,11 +148,16 @@ impl<T: FileSystem> FsRegistration<T> {
     ///
     /// `fs_type` must be the `s_type` of a live superblock of `T`'s type, and the reference
     /// must not outlive that superblock.
-    unsafe fn from_type<'a>(fs_type: *mut bindings::file_system_type) -> &'a Self {
+    pub(super) unsafe fn from_type<'a>(fs_type: *mut bindings::file_system_type) -> &'a Self {
         let offset = core::mem::offset_of!(Self, fs_type) + core::mem::offset_of!(FsType<T>, inner);
         // SAFETY: By the type invariant the type lies in an `FsRegistration<T>` that outlives
         // the superblock; `Opaque` is `repr(transparent)`.
         unsafe { &*fs_type.byte_sub(offset).cast::<Self>() }
+    }
+
+    /// The lock that serialises the first hashing of an inode (`super::export`).
+    pub(super) fn hash_lock(&self) -> &SpinLock<()> {
+        &self.hash_lock
     }
 }
 
@@ -333,6 +348,9 @@ impl<T: FileSystem> FsType<T> {
                 (*sb).s_d_flags |= bindings::RUST_SHMEM_DCACHE_DONTCACHE;
                 if kernmount {
                     (*sb).s_flags |= bindings::RUST_SHMEM_SB_NOUSER as c_ulong;
+                } else if T::EXPORTABLE {
+                    (*sb).s_export_op = ptr::from_ref(&ExportVtable::<T>::OPS)
+                        .cast::<bindings::export_operations>();
                 }
             }
             // SAFETY: `s_fs_info` now holds our `SbInfo`, which lives until `put_super`.

@@ -382,8 +382,13 @@ impl<T: FileSystem> NewInode<T> {
     pub(crate) fn new(sb: &SuperBlock<T>, ino: u64) -> Result<Self> {
         // SAFETY: `sb` is a valid, live superblock.
         let inode = NonNull::new(unsafe { bindings::new_inode(sb.as_raw()) }).ok_or(ENOMEM)?;
-        // SAFETY: `new_inode` returned a valid inode we own and nobody else can reach yet.
-        unsafe { (*inode.as_ptr()).i_ino = ino };
+        // SAFETY: `new_inode` returned a valid inode we own and nobody else can reach yet. A
+        // random generation, as tmpfs gives (`shmem_get_inode`), tells file handles of reused
+        // inode numbers apart.
+        unsafe {
+            (*inode.as_ptr()).i_ino = ino;
+            (*inode.as_ptr()).i_generation = bindings::get_random_u32();
+        }
         // INVARIANT: We own the only reference and the inode is not in the dcache.
         Ok(Self {
             inode,

@@ -12,6 +12,7 @@ pub(crate) mod aops;
 pub(crate) mod consts;
 pub(crate) mod dentry;
 pub(crate) mod dir_ops;
+pub(crate) mod export;
 pub(crate) mod file;
 pub(crate) mod fileattr;
 pub(crate) mod folio;
