@@ -29,7 +29,7 @@ impl InodeKinds for RustShmem {
             space::recalc(inode);
         } else {
             let grow = mode & FALLOC_FL_KEEP_SIZE == 0;
-            space::preallocate(&locked, inode, offset, len, grow)?;
+            space::preallocate(&locked, offset, len, grow)?;
         }
         file.modified(&locked)
     }

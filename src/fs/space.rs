@@ -14,7 +14,7 @@ use crate::vfs::{
     aops::{FolioUse, PageCacheOps, PageCacheVtable},
     cond_resched, fatal_signal_pending,
     folio::PageCache,
-    inode::InodeGuard,
+    inode::Locked,
     Inode,
 };
 use kernel::prelude::*;
@@ -87,13 +87,8 @@ impl PageCacheOps for RustShmem {
 /// New pages are kept as preallocated space; pages preallocated by an earlier call become zeroed
 /// data, as in tmpfs. A range larger than the filesystem fails up front; one that runs out of
 /// space, or a killed caller, fails with nothing of this call's new pages left behind.
-pub(crate) fn preallocate(
-    locked: &InodeGuard<'_, RustShmem>,
-    inode: &Inode<RustShmem>,
-    offset: i64,
-    len: i64,
-    grow: bool,
-) -> Result {
+pub(crate) fn preallocate(locked: &Locked<RustShmem>, offset: i64, len: i64, grow: bool) -> Result {
+    let inode: &Inode<RustShmem> = locked;
     let end = offset.checked_add(len).ok_or(EFBIG)?;
     locked.size_ok(end)?;
     let page = kernel::page::PAGE_SIZE as i64;
@@ -117,7 +112,7 @@ pub(crate) fn preallocate(
         match folio {
             Ok(folio) => index = folio.index() + folio.nr_pages(),
             Err(e) => {
-                unpreallocate(locked, inode, first, index);
+                unpreallocate(locked, first, index);
                 return Err(e);
             }
         }
@@ -131,12 +126,8 @@ pub(crate) fn preallocate(
 
 /// Drops the pages that a failed [`preallocate`] added to `first..end`: the preallocated ones,
 /// since every earlier preallocation in the range became data on the way.
-fn unpreallocate(
-    locked: &InodeGuard<'_, RustShmem>,
-    inode: &Inode<RustShmem>,
-    first: u64,
-    end: u64,
-) {
+fn unpreallocate(locked: &Locked<RustShmem>, first: u64, end: u64) {
+    let inode: &Inode<RustShmem> = locked;
     let cache = PageCache::of(inode);
     let page = kernel::page::PAGE_SIZE as i64;
     let mut run = None;

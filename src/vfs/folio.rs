@@ -164,6 +164,11 @@ impl LockedFolio {
         self.0.nr_pages()
     }
 
+    /// Whether the folio is PMD-sized (`folio_test_pmd_mappable`).
+    fn is_pmd_mappable(&self) -> bool {
+        self.nr_pages() >= 1 << bindings::HPAGE_PMD_ORDER
+    }
+
     /// Takes the folio out of its page cache (`filemap_remove_folio`), as when its pages could
     /// not be charged or it lies past the end of a file that shrank under a fault.
     pub(crate) fn remove(self) {
@@ -206,6 +211,7 @@ impl LockedFolio {
     fn account_as_shmem(&self) {
         let folio = self.0.raw();
         let nr = self.nr_pages() as c_int;
+        let pmd_mappable = self.is_pmd_mappable();
         // SAFETY: The folio is valid and locked by us; `set_bit` is atomic, as flags of a
         // folio in the page cache need. Stat updates take a folio that is in a page cache.
         unsafe {
@@ -218,7 +224,7 @@ impl LockedFolio {
                 bindings::node_stat_item_NR_SHMEM,
                 nr,
             );
-            if self.nr_pages() >= 1 << bindings::HPAGE_PMD_ORDER {
+            if pmd_mappable {
                 bindings::rust_shmem_lruvec_stat_mod_folio(
                     folio,
                     bindings::node_stat_item_NR_SHMEM_THPS,
@@ -426,7 +432,7 @@ impl<'a, T: FileSystem> PageCache<'a, T> {
         }
         folio.account_as_shmem();
         // The vmstat event tmpfs counts for a new PMD-sized folio (`thp_file_alloc`).
-        if folio.nr_pages() as usize * bindings::PAGE_SIZE >= bindings::RUST_SHMEM_HPAGE_PMD_SIZE {
+        if folio.is_pmd_mappable() {
             // SAFETY: Counting an event has no precondition.
             unsafe { bindings::rust_shmem_count_vm_event(bindings::vm_event_item_THP_FILE_ALLOC) };
         }
