@@ -23,7 +23,7 @@ mod vfs;
 mod zero;
 
 use fs::RustShmem;
-use kabi::misc::{MiscRegistration, ModeRegistration};
+use kabi::misc::MiscRegistration;
 use kernel::prelude::*;
 use vfs::FsRegistration;
 
@@ -39,7 +39,7 @@ module! {
 #[pin_data]
 struct RustShmemModule {
     #[pin]
-    sysv_device: ModeRegistration<sysv::device::SysvDevice>,
+    sysv_device: MiscRegistration<sysv::device::SysvDevice>,
     _sysv: sysv::Sysv,
     #[pin]
     zero_device: MiscRegistration<zero::Zero>,

@@ -2,14 +2,15 @@
 
 //! Misc character devices (`include/linux/miscdevice.h`).
 //!
-//! Two registrations, both owning their `file_operations` through a `#[vtable]` trait:
+//! One registration, [`MiscRegistration`], for two kinds of device, each owning its
+//! `file_operations` through a `#[vtable]` trait:
 //!
-//! - [`ModeRegistration`] registers a device on `kernel::miscdevice`'s [`MiscDevice`] with a node
-//!   mode (`MiscDeviceOptions` has none, so its nodes are root's alone, 0600).
-//! - [`MiscRegistration`] registers a device of [`MiscFile`], for devices that mirror a C driver
-//!   hook for hook (`llseek`, `get_unmapped_area`, `mmap_prepare`, splice), which
-//!   `kernel::miscdevice` does not offer. Such devices keep no per-open state: `private_data` is
-//!   `misc_open`'s pointer to the `miscdevice`, and no hook reads it.
+//! - `kernel::miscdevice`'s [`MiscDevice`], registered with a node mode (`MiscDeviceOptions` has
+//!   none, so its nodes are root's alone, 0600);
+//! - [`MiscFile`], for devices that mirror a C driver hook for hook (`llseek`,
+//!   `get_unmapped_area`, `mmap_prepare`, splice), which `kernel::miscdevice` does not offer.
+//!   Such devices keep no per-open state: `private_data` is `misc_open`'s pointer to the
+//!   `miscdevice`, and no hook reads it.
 
 use crate::bindings;
 use crate::kabi::vma::{unmapped_area, VmaDesc};
@@ -22,55 +23,6 @@ use kernel::{
     prelude::*,
     types::Opaque,
 };
-
-/// A registered misc device of `T` (`misc_register`), whose node has a mode of our choice.
-///
-/// # Invariants
-///
-/// `inner` holds a `miscdevice` built by [`MiscDeviceOptions::into_raw`] for `T` and registered
-/// with `misc_register` for the whole life of this object, deregistered exactly once, in `drop`.
-#[pin_data(PinnedDrop)]
-pub(crate) struct ModeRegistration<T> {
-    #[pin]
-    inner: Opaque<bindings::miscdevice>,
-    _t: PhantomData<T>,
-}
-
-// SAFETY: Registration and deregistration may happen on any thread.
-unsafe impl<T> Send for ModeRegistration<T> {}
-// SAFETY: `&self` exposes nothing.
-unsafe impl<T> Sync for ModeRegistration<T> {}
-
-impl<T: MiscDevice> ModeRegistration<T> {
-    /// Registers `/dev/<name>` with permissions `mode` (such as `0o666`).
-    ///
-    /// Errors: those of `misc_register` (`EBUSY` for a taken name, `ENOMEM`).
-    pub(crate) fn register(name: &'static CStr, mode: u16) -> impl PinInit<Self, Error> {
-        try_pin_init!(Self {
-            inner <- Opaque::try_ffi_init(move |slot: *mut bindings::miscdevice| {
-                let mut misc = MiscDeviceOptions { name }.into_raw::<T>();
-                misc.mode = mode;
-                // SAFETY: The initializer may write the slot.
-                unsafe { slot.write(misc) };
-                // SAFETY: The slot holds a complete `miscdevice` in pinned memory that is
-                // deregistered in `drop` before it goes away. `MiscDeviceRegistration<T>` is a
-                // `repr(transparent)` `Opaque<miscdevice>`, so the trampolines' cast of
-                // `private_data` to it finds the same bytes they would in one of theirs.
-                // INVARIANT: On success the device is registered.
-                to_result(unsafe { bindings::misc_register(slot) })
-            }),
-            _t: PhantomData,
-        })
-    }
-}
-
-#[pinned_drop]
-impl<T> PinnedDrop for ModeRegistration<T> {
-    fn drop(self: Pin<&mut Self>) {
-        // SAFETY: Registered by the type invariant.
-        unsafe { bindings::misc_deregister(self.inner.get()) };
-    }
-}
 
 /// Where a new mapping of a device goes (`get_unmapped_area`).
 pub(crate) enum Placement {
@@ -237,7 +189,9 @@ impl<T: MiscFile> MiscFileVtable<T> {
     };
 }
 
-/// A registered misc device of [`MiscFile`] `T`.
+/// A registered misc device of `T` (`misc_register`), with a node mode of our choice: a
+/// [`MiscFile`] ([`MiscRegistration::register`]) or a `kernel::miscdevice` [`MiscDevice`]
+/// ([`MiscRegistration::register_device`]).
 ///
 /// # Invariants
 ///
@@ -255,28 +209,53 @@ unsafe impl<T> Send for MiscRegistration<T> {}
 // SAFETY: `&self` exposes nothing.
 unsafe impl<T> Sync for MiscRegistration<T> {}
 
-impl<T: MiscFile> MiscRegistration<T> {
-    /// Registers `/dev/<name>` with permissions `mode`.
+impl<T> MiscRegistration<T> {
+    /// Registers `misc` with its node mode set to `mode`.
     ///
     /// Errors: those of `misc_register` (`EBUSY` for a taken name, `ENOMEM`).
-    pub(crate) fn register(name: &'static CStr, mode: u16) -> impl PinInit<Self, Error> {
+    ///
+    /// # Safety
+    ///
+    /// `misc` must be a `miscdevice` whose operations are `T`'s and expect what `misc_open`
+    /// leaves in `private_data` (a pointer to the `miscdevice`).
+    unsafe fn register_raw(mut misc: bindings::miscdevice, mode: u16) -> impl PinInit<Self, Error> {
+        misc.mode = mode;
         try_pin_init!(Self {
             inner <- Opaque::try_ffi_init(move |slot: *mut bindings::miscdevice| {
-                let mut misc: bindings::miscdevice = pin_init::zeroed();
-                misc.minor = bindings::MISC_DYNAMIC_MINOR as c_int;
-                misc.name = name.as_char_ptr();
-                misc.fops = &MiscFileVtable::<T>::VTABLE;
-                misc.mode = mode;
                 // SAFETY: The initializer may write the slot.
                 unsafe { slot.write(misc) };
                 // SAFETY: The slot holds a complete `miscdevice` in pinned memory that is
-                // deregistered in `drop` before it goes away; `T`'s hooks read no
-                // `private_data` and no inode.
+                // deregistered in `drop` before it goes away; the caller vouches for its
+                // operations.
                 // INVARIANT: On success the device is registered.
                 to_result(unsafe { bindings::misc_register(slot) })
             }),
             _t: PhantomData,
         })
+    }
+}
+
+impl<T: MiscFile> MiscRegistration<T> {
+    /// Registers `/dev/<name>` with permissions `mode`. Errors: as `misc_register`.
+    pub(crate) fn register(name: &'static CStr, mode: u16) -> impl PinInit<Self, Error> {
+        let mut misc: bindings::miscdevice = pin_init::zeroed();
+        misc.minor = bindings::MISC_DYNAMIC_MINOR as c_int;
+        misc.name = name.as_char_ptr();
+        misc.fops = &MiscFileVtable::<T>::VTABLE;
+        // SAFETY: `T`'s table, whose hooks read no `private_data` and no inode.
+        unsafe { Self::register_raw(misc, mode) }
+    }
+}
+
+impl<T: MiscDevice> MiscRegistration<T> {
+    /// Registers `/dev/<name>` for `kernel::miscdevice` device `T`, with permissions `mode`
+    /// (`MiscDeviceOptions` has no mode, so its nodes are root's alone, 0600). Errors: as
+    /// `misc_register`.
+    pub(crate) fn register_device(name: &'static CStr, mode: u16) -> impl PinInit<Self, Error> {
+        // SAFETY: The crate's own table for `T`. Its trampolines cast `private_data` to
+        // `MiscDeviceRegistration<T>`, a `repr(transparent)` `Opaque<miscdevice>`: the
+        // `miscdevice` that `misc_open` points them to is what they would find in one of theirs.
+        unsafe { Self::register_raw(MiscDeviceOptions { name }.into_raw::<T>(), mode) }
     }
 }
 

@@ -7,7 +7,7 @@
 
 use super::{attach, Namespace};
 use crate::kabi::{
-    misc::ModeRegistration,
+    misc::MiscRegistration,
     uapi::{SysvAt, SysvCtl, SysvDt, SysvGet, SYSV_IOC_MAGIC},
 };
 use core::mem::size_of;
@@ -124,6 +124,6 @@ impl MiscDevice for SysvDevice {
 }
 
 /// Registers `/dev/rust_shmem_sysv`, usable by everyone like the system calls.
-pub(crate) fn register() -> impl PinInit<ModeRegistration<SysvDevice>, Error> {
-    ModeRegistration::register(NAME, 0o666)
+pub(crate) fn register() -> impl PinInit<MiscRegistration<SysvDevice>, Error> {
+    MiscRegistration::register_device(NAME, 0o666)
 }
