@@ -215,12 +215,80 @@ pub(crate) unsafe fn file_accessed(file: *mut bindings::file) {
     }
 }
 
+/// A new unlinked file on `inode` named `name` on `mnt` (`alloc_file_pseudo`), opened with
+/// `f_flags`, with operations `fops`. The inode reference the caller gives moves into the file,
+/// or is dropped on failure.
+///
+/// The file holds a reference on `fops.owner`, like `anon_inode_getfile`: `alloc_file_pseudo`
+/// takes none, but the last `fput` drops one, and the module must stay while the file lives.
+/// Errors: `EINVAL` if `mnt` is not a mount of the inode's superblock, `ENOENT` while the
+/// module unloads, `ENOMEM`.
+///
+/// # Safety
+///
+/// `inode` must be a live inode on which the caller owns a reference it gives up, and the
+/// callbacks of `fops` must fit files on it.
+pub(super) unsafe fn alloc_pseudo_file(
+    inode: *mut bindings::inode,
+    mnt: &Mount,
+    name: &CStr,
+    f_flags: u32,
+    fops: &'static bindings::file_operations,
+) -> Result<NonNull<bindings::file>> {
+    // SAFETY: Per the contract.
+    let file = unsafe { alloc_pseudo_file_inner(inode, mnt, name, f_flags, fops) };
+    if file.is_err() {
+        // Failure leaves the inode reference with us.
+        // SAFETY: The caller gave it to us.
+        unsafe { bindings::iput(inode) };
+    }
+    file
+}
+
+/// [`alloc_pseudo_file`] but for the inode reference, which stays the caller's on failure.
+///
+/// # Safety
+///
+/// As for [`alloc_pseudo_file`].
+unsafe fn alloc_pseudo_file_inner(
+    inode: *mut bindings::inode,
+    mnt: &Mount,
+    name: &CStr,
+    f_flags: u32,
+    fops: &'static bindings::file_operations,
+) -> Result<NonNull<bindings::file>> {
+    // The file's dentry is made on `mnt`'s superblock, which must be the inode's.
+    // SAFETY: The mount is live by its type invariant, and so is its superblock; the inode is
+    // live per the contract.
+    if unsafe { (*mnt.as_raw()).mnt_sb != (*inode).i_sb } {
+        return Err(EINVAL);
+    }
+    // SAFETY: Taking a reference on a module that is live (the caller's code is running).
+    if !fops.owner.is_null() && !unsafe { bindings::try_module_get(fops.owner) } {
+        return Err(ENOENT);
+    }
+    // SAFETY: A live inode with the caller's reference, a live mount of its superblock, a valid
+    // name; the caller vouches for `fops`. On success the reference moves into the file.
+    let file = from_err_ptr(unsafe {
+        bindings::alloc_file_pseudo(
+            inode,
+            mnt.as_raw(),
+            name.as_char_ptr(),
+            f_flags as c_int,
+            fops,
+        )
+    })
+    .and_then(|file| NonNull::new(file).ok_or(ENOMEM));
+    if file.is_err() && !fops.owner.is_null() {
+        // SAFETY: Gives back the module reference taken above.
+        unsafe { bindings::module_put(fops.owner) };
+    }
+    file
+}
+
 impl<T: FileSystem> NewInode<T> {
     /// Opens the inode read-write as an unlinked file named `name` on `mnt`
-    /// (`alloc_file_pseudo`), with operations `fops`.
-    ///
-    /// The file holds a reference on `fops.owner`, like `anon_inode_getfile`: `alloc_file_pseudo`
-    /// takes none, but the last `fput` drops one, and the module must stay while the file lives.
+    /// ([`alloc_pseudo_file`]), with operations `fops`.
     ///
     /// # Safety
     ///
@@ -232,45 +300,14 @@ impl<T: FileSystem> NewInode<T> {
         name: &CStr,
         fops: &'static bindings::file_operations,
     ) -> Result<FileOf<T>> {
-        // The file's dentry is made on `mnt`'s superblock, which must be the inode's.
-        // SAFETY: The mount is live by its type invariant, and so is its superblock.
-        if unsafe { (*mnt.as_raw()).mnt_sb } != self.as_inode().super_block().as_raw() {
-            return Err(EINVAL);
-        }
-        // SAFETY: Taking a reference on a module that is live (the caller's code is running).
-        if !fops.owner.is_null() && !unsafe { bindings::try_module_get(fops.owner) } {
-            return Err(ENOENT);
-        }
-        let inode = ManuallyDrop::new(self);
-        // SAFETY: The inode is valid and ours; `mnt` is a live mount of its superblock (checked
-        // above); `name` is a valid string; the caller vouches for `fops`. On success our inode
-        // reference moves into the file.
-        let file = from_err_ptr(unsafe {
-            bindings::alloc_file_pseudo(
-                inode.as_inode().as_raw(),
-                mnt.as_raw(),
-                name.as_char_ptr(),
-                bindings::O_RDWR as c_int,
-                fops,
-            )
+        let inode = ManuallyDrop::new(self).as_inode().as_raw();
+        // SAFETY: Our inode reference moves into the call; the caller vouches for `fops`.
+        let file = unsafe { alloc_pseudo_file(inode, mnt, name, bindings::O_RDWR, fops) }?;
+        // INVARIANT: `alloc_pseudo_file` returned a new file with one reference, on our inode
+        // of `T`.
+        Ok(FileOf {
+            file: FileRef(file),
+            _f: PhantomData,
         })
-        .and_then(|file| NonNull::new(file).ok_or(ENOMEM));
-        match file {
-            // INVARIANT: `alloc_file_pseudo` returned a new file with one reference, on our
-            // inode of `T`.
-            Ok(file) => Ok(FileOf {
-                file: FileRef(file),
-                _f: PhantomData,
-            }),
-            Err(e) => {
-                // Failure leaves our inode reference with us: release it and the module.
-                drop(ManuallyDrop::into_inner(inode));
-                if !fops.owner.is_null() {
-                    // SAFETY: Gives back the reference taken above.
-                    unsafe { bindings::module_put(fops.owner) };
-                }
-                Err(e)
-            }
-        }
     }
 }

@@ -6,12 +6,12 @@
 
 use crate::bindings;
 use crate::kabi::mm::{walk_vmas, FileId};
-use core::{marker::PhantomData, ops::ControlFlow, ptr::NonNull};
-use kernel::{error::from_err_ptr, module::this_module, page::PAGE_SIZE, prelude::*};
+use core::{marker::PhantomData, ops::ControlFlow};
+use kernel::{module::this_module, page::PAGE_SIZE, prelude::*};
 
 use super::{
     aops::{PageCacheOps, PageCacheVtable},
-    file::{FileOf, FileRef},
+    file::{alloc_pseudo_file, FileOf, FileRef},
     mount::Mount,
 };
 
@@ -158,49 +158,18 @@ pub(crate) fn new_private_file<T: PrivateFile>(
     data: T::Data,
 ) -> Result<FileRef> {
     let data = KBox::new(data, GFP_KERNEL)?;
-    let fops: &'static bindings::file_operations = &PrivateVtable::<T>::FOPS;
-    // SAFETY: `of` is live and pins its inode; the mount is live by its type invariant.
+    // SAFETY: `of` is live and pins its inode.
     let inode = unsafe { (*of.file().as_raw()).f_inode };
-    // SAFETY: As above.
-    if unsafe { (*mnt.as_raw()).mnt_sb != (*inode).i_sb } {
-        return Err(EINVAL);
-    }
-    // SAFETY: Our own code runs, so the module is live; the file's last `fput` gives the
-    // reference back (`fops_put`), as for `anon_inode_getfile`.
-    if !unsafe { bindings::try_module_get(fops.owner) } {
-        return Err(ENOENT);
-    }
-    // SAFETY: Takes the reference `alloc_file_pseudo` consumes on success.
+    // SAFETY: Takes the reference the new file consumes (or that is dropped on failure).
     unsafe { bindings::ihold(inode) };
     let f_flags = if writable {
         bindings::O_RDWR
     } else {
         bindings::O_RDONLY
     };
-    // SAFETY: A live inode with a reference for the file, a live mount of its superblock, a
-    // valid name and `T`'s operations, made for files of `T` with a `KBox<T::Data>`, stored
-    // below before anyone else can reach the file.
-    let file = from_err_ptr(unsafe {
-        bindings::alloc_file_pseudo(
-            inode,
-            mnt.as_raw(),
-            name.as_char_ptr(),
-            f_flags as c_int,
-            fops,
-        )
-    })
-    .and_then(|f| NonNull::new(f).ok_or(ENOMEM));
-    let file = match file {
-        Ok(file) => file,
-        Err(e) => {
-            // SAFETY: Gives back the inode and module references taken above.
-            unsafe {
-                bindings::iput(inode);
-                bindings::module_put(fops.owner);
-            }
-            return Err(e);
-        }
-    };
+    // SAFETY: A live inode with a reference for the file; `T`'s operations, made for files of
+    // `T` with a `KBox<T::Data>`, stored below before anyone else can reach the file.
+    let file = unsafe { alloc_pseudo_file(inode, mnt, name, f_flags, &PrivateVtable::<T>::FOPS) }?;
     // SAFETY: The new file is ours alone; `release` takes the box back.
     unsafe { (*file.as_ptr()).private_data = KBox::into_raw(data).cast() };
     // SAFETY: `alloc_file_pseudo` gave us its one reference.
