@@ -102,6 +102,14 @@ static void log_counts(struct __test_metadata *_metadata, const char *what, cons
 	}									\
 } while (0)
 
+/* What @kb kB of a touched shared mapping add: as much Shmem and RssShmem, no RssFile. */
+static void expect_mapped_shmem(struct __test_metadata *_metadata, const struct counts *d, long kb)
+{
+	EXPECT_NEAR(kb, d->shmem);
+	EXPECT_NEAR(kb, d->rss_shmem);
+	EXPECT_NEAR(0, d->rss_file);
+}
+
 FIXTURE(meminfo) {
 	char dir[SCRATCH_LEN];
 	bool rust;
@@ -194,9 +202,7 @@ TEST_F(meminfo, mapped_pages_are_rss_shmem)
 	sample(&c1);
 	d = delta(&c1, &c0);
 	log_counts(_metadata, "touched", &d);
-	EXPECT_NEAR(MAP_KB, d.shmem);
-	EXPECT_NEAR(MAP_KB, d.rss_shmem);
-	EXPECT_NEAR(0, d.rss_file);
+	expect_mapped_shmem(_metadata, &d, MAP_KB);
 	EXPECT_NEAR(MAP_KB, d.pss_shmem);
 	EXPECT_NEAR(0, d.pss_file);
 	EXPECT_EQ(0, munmap(p, len));
@@ -278,9 +284,7 @@ TEST_F(meminfo, zero_mapping_is_shmem)
 	sample(&c1);
 	d = delta(&c1, &c0);
 	log_counts(_metadata, dev, &d);
-	EXPECT_NEAR(MAP_KB, d.shmem);
-	EXPECT_NEAR(MAP_KB, d.rss_shmem);
-	EXPECT_NEAR(0, d.rss_file);
+	expect_mapped_shmem(_metadata, &d, MAP_KB);
 	EXPECT_EQ(0, munmap(p, len));
 	sample(&c1);
 	d = delta(&c1, &c0);
@@ -353,9 +357,7 @@ TEST_F(meminfo, sysv_segment_is_shmem)
 	sample(&c1);
 	d = delta(&c1, &c0);
 	log_counts(_metadata, "attached", &d);
-	EXPECT_NEAR(MAP_KB, d.shmem);
-	EXPECT_NEAR(MAP_KB, d.rss_shmem);
-	EXPECT_NEAR(0, d.rss_file);
+	expect_mapped_shmem(_metadata, &d, MAP_KB);
 	sysv_remove(_metadata, self->rust, p, id);
 	sample(&c1);
 	d = delta(&c1, &c0);
